@@ -13,6 +13,7 @@
 package sandbox
 
 import (
+	"errors"
 	"context"
 	"log/slog"
 	"net/http"
@@ -57,6 +58,7 @@ type Server struct {
 
 	// ssmOps maps SSM operation names (the part after "AmazonSSM.") to handlers.
 	ssmOps map[string]ssmHandler
+	ssm    ssmState
 
 	closers []func() error
 }
@@ -93,4 +95,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.serveSigned(w, r)
+}
+
+// New builds a Server from opts.
+func New(opts Options) (*Server, error) {
+	s := &Server{opts: opts, log: opts.Logger, faults: &Faults{}}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.ssmOps = s.ssmOperations()
+	if err := s.startSSM(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops what the server started, in reverse order.
+func (s *Server) Close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) serveIMDS(w http.ResponseWriter, r *http.Request) {
+	http.Error(w, "not implemented", http.StatusNotImplemented)
+}
+
+func (s *Server) serveSigned(w http.ResponseWriter, r *http.Request) {
+	http.Error(w, "not implemented", http.StatusNotImplemented)
 }
