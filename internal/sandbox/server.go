@@ -13,8 +13,8 @@
 package sandbox
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
