@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -71,7 +72,11 @@ const (
 	// MaxAttempts bounds the attempts of one AWS call, the first included.
 	// The SDK's standard retryer retries throttling (ThrottlingException,
 	// Throttling, SlowDown and others), 5xx errors and connection errors
-	// with exponential backoff and jitter.
+	// with exponential backoff and jitter. Its client-side retry quota is
+	// turned off: it protects long-lived processes from retry storms, but in
+	// a process that runs one action it would only turn throttling into
+	// failures after about 100 retries (500 tokens, 5 per throttling retry,
+	// in aws-sdk-go-v2 v1.48.0).
 	MaxAttempts = 5
 	maxBackoff  = 20 * time.Second
 
@@ -124,6 +129,7 @@ func New(ctx context.Context, r Request) (*Clients, error) {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = MaxAttempts
 				o.MaxBackoff = maxBackoff
+				o.RateLimiter = ratelimit.None
 			})
 		},
 		AppID: "awsssm",
