@@ -84,8 +84,17 @@ func (st docStep) pluginSegment() string { return strings.ReplaceAll(st.Action, 
 // documentNamePattern is the name pattern of CreateDocument in the API model.
 var documentNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_\-.]{3,128}$`)
 
-// stepNamePattern restricts step names to what is safe as one path segment.
+// stepNamePattern restricts step names, and the runtimeConfig ids of schema
+// 1.2, to what is safe as one path segment, except "." and "..".
 var stepNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_\-.]{1,128}$`)
+
+// checkStepDir rejects a step's path segment that could leave its directory.
+func checkStepDir(dir string) error {
+	if !stepNamePattern.MatchString(dir) || dir == "." || dir == ".." {
+		return fmt.Errorf("step %q is not a valid path segment: use letters, digits, '_', '-' and '.'", dir)
+	}
+	return nil
+}
 
 // placeholderPattern finds {{ name }} and {{ssm:name}} references.
 var placeholderPattern = regexp.MustCompile(`\{\{\s*(ssm:[A-Za-z0-9_./\-]+|[A-Za-z0-9_]+)\s*\}\}`)
@@ -520,10 +529,14 @@ func runtimeConfigSteps(content []byte, parsed documentContent) ([]docStep, erro
 		if id == "" {
 			id = "0." + plugin
 		}
+		dir := strings.ReplaceAll(id, ":", "")
+		if err := checkStepDir(dir); err != nil {
+			return nil, fmt.Errorf("runtimeConfig %s: %w", plugin, err)
+		}
 		steps = append(steps, docStep{
 			Name:   plugin,
 			Action: plugin,
-			Dir:    strings.ReplaceAll(id, ":", ""),
+			Dir:    dir,
 			Inputs: props,
 		})
 	}
@@ -534,8 +547,8 @@ func mainSteps(parsed documentContent) ([]docStep, error) {
 	var steps []docStep
 	seen := map[string]bool{}
 	for _, step := range parsed.MainSteps {
-		if !stepNamePattern.MatchString(step.Name) {
-			return nil, fmt.Errorf("step name %q does not match %s", step.Name, stepNamePattern)
+		if err := checkStepDir(step.Name); err != nil {
+			return nil, err
 		}
 		if seen[step.Name] {
 			return nil, fmt.Errorf("step name %s is used twice", step.Name)
