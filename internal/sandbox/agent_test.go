@@ -3,7 +3,10 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -11,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
@@ -237,5 +241,214 @@ func TestAppendFailureStartsOwnLine(t *testing.T) {
 		if string(got) != want {
 			t.Errorf("after %q: %q, want %q", content, got, want)
 		}
+	}
+}
+
+// readObject returns the content of an S3 object of the sandbox.
+func readObject(t *testing.T, ts *ssmTestServer, bucket, key string) []byte {
+	t.Helper()
+	out, err := ts.S3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("get s3://%s/%s: %v", bucket, key, err)
+	}
+	defer out.Body.Close()
+	data, err := io.ReadAll(out.Body)
+	if err != nil {
+		t.Fatalf("read s3://%s/%s: %v", bucket, key, err)
+	}
+	return data
+}
+
+func TestOutputUploadedWithAgentKeyLayout(t *testing.T) {
+	ts := newSSMTestServer(t)
+	ctx := context.Background()
+	if err := ts.CreateBucket("ssm-output", ""); err != nil {
+		t.Fatalf("create bucket: %v", err)
+	}
+	out, err := ts.Client.SendCommand(ctx, &ssm.SendCommandInput{
+		DocumentName:       aws.String("AWS-RunShellScript"),
+		InstanceIds:        []string{linuxInstance},
+		Parameters:         map[string][]string{"commands": {"echo hi", "echo oops >&2"}},
+		OutputS3BucketName: aws.String("ssm-output"),
+		OutputS3KeyPrefix:  aws.String("/runs/today/"),
+	})
+	if err != nil {
+		t.Fatalf("send command: %v", err)
+	}
+	id := aws.ToString(out.Command.CommandId)
+	inv := ts.waitInvocation(t, id, linuxInstance, "", 30*time.Second)
+
+	base := "runs/today/" + id + "/" + linuxInstance + "/awsrunShellScript/0.awsrunShellScript"
+	if got, want := ts.ObjectKeys("ssm-output"), []string{base + "/stderr", base + "/stdout"}; !slices.Equal(got, want) {
+		t.Errorf("objects %q, want %q", got, want)
+	}
+	if got := string(readObject(t, ts, "ssm-output", base+"/stdout")); got != "hi\n" {
+		t.Errorf("stdout object %q", got)
+	}
+	if got := string(readObject(t, ts, "ssm-output", base+"/stderr")); got != "oops\n" {
+		t.Errorf("stderr object %q", got)
+	}
+	if got, want := aws.ToString(inv.StandardOutputUrl), "https://s3.us-east-1.amazonaws.com/ssm-output/"+base+"/stdout"; got != want {
+		t.Errorf("StandardOutputUrl %q, want %q", got, want)
+	}
+	if got, want := aws.ToString(inv.StandardErrorUrl), "https://s3.us-east-1.amazonaws.com/ssm-output/"+base+"/stderr"; got != want {
+		t.Errorf("StandardErrorUrl %q, want %q", got, want)
+	}
+
+	list, err := ts.Client.ListCommandInvocations(ctx, &ssm.ListCommandInvocationsInput{CommandId: aws.String(id), Details: true})
+	if err != nil {
+		t.Fatalf("list command invocations: %v", err)
+	}
+	invocation := list.CommandInvocations[0]
+	plugin := invocation.CommandPlugins[0]
+	if aws.ToString(plugin.OutputS3BucketName) != "ssm-output" || aws.ToString(plugin.OutputS3KeyPrefix) != "runs/today/"+id+"/"+linuxInstance+"/awsrunShellScript" {
+		t.Errorf("plugin bucket %q prefix %q", aws.ToString(plugin.OutputS3BucketName), aws.ToString(plugin.OutputS3KeyPrefix))
+	}
+	if aws.ToString(invocation.StandardOutputUrl) != aws.ToString(inv.StandardOutputUrl) || aws.ToString(plugin.StandardOutputUrl) != aws.ToString(inv.StandardOutputUrl) {
+		t.Errorf("invocation URL %q and plugin URL %q differ from %q", aws.ToString(invocation.StandardOutputUrl), aws.ToString(plugin.StandardOutputUrl), aws.ToString(inv.StandardOutputUrl))
+	}
+}
+
+func TestOutputKeysWithoutPrefixOrStderr(t *testing.T) {
+	ts := newSSMTestServer(t)
+	if err := ts.CreateBucket("ssm-output", ""); err != nil {
+		t.Fatalf("create bucket: %v", err)
+	}
+	out, err := ts.Client.SendCommand(context.Background(), &ssm.SendCommandInput{
+		DocumentName:       aws.String("AWS-RunShellScript"),
+		InstanceIds:        []string{linuxInstance},
+		Parameters:         map[string][]string{"commands": {"echo quiet"}},
+		OutputS3BucketName: aws.String("ssm-output"),
+	})
+	if err != nil {
+		t.Fatalf("send command: %v", err)
+	}
+	id := aws.ToString(out.Command.CommandId)
+	inv := ts.waitInvocation(t, id, linuxInstance, "", 30*time.Second)
+
+	base := id + "/" + linuxInstance + "/awsrunShellScript/0.awsrunShellScript"
+	if got := ts.ObjectKeys("ssm-output"); !slices.Equal(got, []string{base + "/stdout"}) {
+		t.Errorf("objects %q, want only %s/stdout", got, base)
+	}
+	// The stderr URL names an object that was never written, as in AWS.
+	if got := aws.ToString(inv.StandardErrorUrl); got != "https://s3.us-east-1.amazonaws.com/ssm-output/"+base+"/stderr" {
+		t.Errorf("StandardErrorUrl %q", got)
+	}
+}
+
+func TestOutputKeysOfSchema22Steps(t *testing.T) {
+	ts := newSSMTestServer(t)
+	if err := ts.CreateBucket("ssm-output", ""); err != nil {
+		t.Fatalf("create bucket: %v", err)
+	}
+	out, err := ts.Client.SendCommand(context.Background(), &ssm.SendCommandInput{
+		DocumentName:       aws.String("Sandbox-TwoStepReport"),
+		InstanceIds:        []string{linuxInstance},
+		Parameters:         map[string][]string{"message": {"s3"}},
+		OutputS3BucketName: aws.String("ssm-output"),
+		OutputS3KeyPrefix:  aws.String("two-step"),
+	})
+	if err != nil {
+		t.Fatalf("send command: %v", err)
+	}
+	id := aws.ToString(out.Command.CommandId)
+	report := ts.waitInvocation(t, id, linuxInstance, "report", 30*time.Second)
+	ts.waitInvocation(t, id, linuxInstance, "prepare", 30*time.Second)
+
+	base := "two-step/" + id + "/" + linuxInstance + "/awsrunShellScript/"
+	if got, want := ts.ObjectKeys("ssm-output"), []string{base + "prepare/stdout", base + "report/stdout"}; !slices.Equal(got, want) {
+		t.Errorf("objects %q, want %q", got, want)
+	}
+	if got := string(readObject(t, ts, "ssm-output", base+"report/stdout")); got != "report s3 1\n" {
+		t.Errorf("report object %q", got)
+	}
+	if !strings.HasSuffix(aws.ToString(report.StandardOutputUrl), "/"+base+"report/stdout") {
+		t.Errorf("report URL %q", aws.ToString(report.StandardOutputUrl))
+	}
+
+	list, err := ts.Client.ListCommandInvocations(context.Background(), &ssm.ListCommandInvocationsInput{CommandId: aws.String(id), Details: true})
+	if err != nil {
+		t.Fatalf("list command invocations: %v", err)
+	}
+	if inv := list.CommandInvocations[0]; aws.ToString(inv.StandardOutputUrl) != "" {
+		t.Errorf("a two-step invocation has StandardOutputUrl %q, want it empty", aws.ToString(inv.StandardOutputUrl))
+	}
+}
+
+func TestLargeOutputWholeInS3(t *testing.T) {
+	ts := newSSMTestServer(t)
+	if err := ts.CreateBucket("ssm-output", ""); err != nil {
+		t.Fatalf("create bucket: %v", err)
+	}
+	out, err := ts.Client.SendCommand(context.Background(), &ssm.SendCommandInput{
+		DocumentName:       aws.String("AWS-RunShellScript"),
+		InstanceIds:        []string{linuxInstance},
+		Parameters:         map[string][]string{"commands": {`i=0; while [ $i -lt 3000 ]; do printf 0123456789; i=$((i+1)); done`}},
+		OutputS3BucketName: aws.String("ssm-output"),
+	})
+	if err != nil {
+		t.Fatalf("send command: %v", err)
+	}
+	id := aws.ToString(out.Command.CommandId)
+	inv := ts.waitInvocation(t, id, linuxInstance, "", 60*time.Second)
+	if len(aws.ToString(inv.StandardOutputContent)) != inlineOutputLimit {
+		t.Errorf("inline stdout has %d bytes", len(aws.ToString(inv.StandardOutputContent)))
+	}
+	object := readObject(t, ts, "ssm-output", id+"/"+linuxInstance+"/awsrunShellScript/0.awsrunShellScript/stdout")
+	if string(object) != strings.Repeat("0123456789", 3000) {
+		t.Errorf("S3 stdout has %d bytes, want the whole 30000", len(object))
+	}
+}
+
+func TestMissingBucketLeavesURLsEmpty(t *testing.T) {
+	ts := newSSMTestServer(t)
+	out, err := ts.Client.SendCommand(context.Background(), &ssm.SendCommandInput{
+		DocumentName:       aws.String("AWS-RunShellScript"),
+		InstanceIds:        []string{linuxInstance},
+		Parameters:         map[string][]string{"commands": {"echo fine"}},
+		OutputS3BucketName: aws.String("no-such-bucket"),
+	})
+	if err != nil {
+		t.Fatalf("send command: %v", err)
+	}
+	inv := ts.waitInvocation(t, aws.ToString(out.Command.CommandId), linuxInstance, "", 30*time.Second)
+	if inv.Status != types.CommandInvocationStatusSuccess || aws.ToString(inv.StandardOutputContent) != "fine\n" {
+		t.Errorf("status %s stdout %q", inv.Status, aws.ToString(inv.StandardOutputContent))
+	}
+	if aws.ToString(inv.StandardOutputUrl) != "" || aws.ToString(inv.StandardErrorUrl) != "" {
+		t.Errorf("URLs %q %q for a bucket that does not exist", aws.ToString(inv.StandardOutputUrl), aws.ToString(inv.StandardErrorUrl))
+	}
+}
+
+func TestHugeOutputUsesLittleMemory(t *testing.T) {
+	ts := newSSMTestServer(t)
+	if err := ts.CreateBucket("ssm-output", ""); err != nil {
+		t.Fatalf("create bucket: %v", err)
+	}
+	const size = 64 << 20
+	var id string
+	allocated := allocatedDuring(func() {
+		out, err := ts.Client.SendCommand(context.Background(), &ssm.SendCommandInput{
+			DocumentName:       aws.String("AWS-RunShellScript"),
+			InstanceIds:        []string{linuxInstance},
+			Parameters:         map[string][]string{"commands": {fmt.Sprintf("head -c %d /dev/zero", size)}},
+			OutputS3BucketName: aws.String("ssm-output"),
+		})
+		if err != nil {
+			t.Fatalf("send command: %v", err)
+		}
+		id = aws.ToString(out.Command.CommandId)
+		ts.waitInvocation(t, id, linuxInstance, "", 120*time.Second)
+	})
+	t.Logf("a %d-byte output allocated %d bytes in the sandbox", size, allocated)
+	if allocated > size/4 {
+		t.Errorf("a %d-byte output allocated %d bytes in the sandbox", size, allocated)
+	}
+	head, err := ts.S3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("ssm-output"), Key: aws.String(id + "/" + linuxInstance + "/awsrunShellScript/0.awsrunShellScript/stdout")})
+	if err != nil {
+		t.Fatalf("head stdout object: %v", err)
+	}
+	if aws.ToInt64(head.ContentLength) != size {
+		t.Errorf("stdout object has %d bytes, want %d", aws.ToInt64(head.ContentLength), size)
 	}
 }

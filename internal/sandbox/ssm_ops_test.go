@@ -1,12 +1,9 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -15,20 +12,19 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
 )
 
-// ssmTestServer is a sandbox whose SSM operations are served over HTTP in
-// the JSON 1.1 protocol, so that tests drive them with the real SDK.
-//
-// NOTE: it calls the SSM handlers directly, without the server's SigV4
-// check and routing, which the core of the sandbox provides.
+// ssmTestServer is a sandbox served on loopback, with SDK clients for its
+// SSM and S3 that sign with AWS's example key pair.
 type ssmTestServer struct {
 	*Server
 	URL    string
 	Client *ssm.Client
+	S3     *s3.Client
 }
 
 // newSSMTestServer starts a sandbox with the instances and documents of
@@ -47,77 +43,56 @@ func newSSMTestServer(t *testing.T, edit ...func(*Options)) *ssmTestServer {
 	if err != nil {
 		t.Fatalf("start sandbox: %v", err)
 	}
-	t.Cleanup(func() { _ = s.Close() })
-
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		serveSSMForTest(s, w, r)
-	}))
-	t.Cleanup(ts.Close)
-
-	client := ssm.New(ssm.Options{
-		Region:       DefaultRegion,
-		BaseEndpoint: aws.String(ts.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider(ExampleAccessKeyID, ExampleSecretAccessKey, ""),
-		HTTPClient:   ts.Client(),
-	})
-	return &ssmTestServer{Server: s, URL: ts.URL, Client: client}
-}
-
-func serveSSMForTest(s *Server, w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM.")
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	handler := s.ssmOps[op]
-	if handler == nil {
-		writeTestSSMError(w, &APIError{Code: "UnknownOperationException", Message: op, Status: http.StatusBadRequest})
-		return
-	}
-	call := &ssmCall{
-		Operation: op,
-		Body:      body,
-		Region:    DefaultRegion,
-		Caller:    Caller{AccessKeyID: ExampleAccessKeyID, AccountID: DefaultAccountID, ARN: "arn:aws:iam::" + DefaultAccountID + ":user/tester"},
-	}
-	out, err := handler(r.Context(), call)
-	if err != nil {
-		var apiErr *APIError
-		if !errors.As(err, &apiErr) {
-			apiErr = &APIError{Code: "InternalServerError", Message: err.Error(), Status: http.StatusInternalServerError}
+	hs := httptest.NewServer(s)
+	t.Cleanup(func() {
+		hs.CloseClientConnections()
+		hs.Close()
+		if err := s.Close(); err != nil {
+			t.Errorf("stop sandbox: %v", err)
 		}
-		writeTestSSMError(w, apiErr)
-		return
+	})
+
+	cfg := aws.Config{
+		Region:                     DefaultRegion,
+		Credentials:                credentials.NewStaticCredentialsProvider(ExampleAccessKeyID, ExampleSecretAccessKey, ""),
+		BaseEndpoint:               aws.String(hs.URL),
+		HTTPClient:                 hs.Client(),
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
 	}
-	_ = json.NewEncoder(w).Encode(out)
+	return &ssmTestServer{
+		Server: s,
+		URL:    hs.URL,
+		Client: ssm.NewFromConfig(cfg),
+		S3:     s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }),
+	}
 }
 
-func writeTestSSMError(w http.ResponseWriter, e *APIError) {
-	w.Header().Set("X-Amzn-ErrorType", e.Code)
-	w.WriteHeader(e.Status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.Code, "message": e.Message})
-}
-
-// raw posts a request body to an SSM operation and returns the decoded JSON
-// response, to check members that the SDK's types cannot tell apart from
-// absent ones.
+// raw calls an SSM operation's handler with a request body and returns its
+// output as the JSON that the server encodes, to check members that the
+// SDK's types cannot tell apart from absent ones.
 func (ts *ssmTestServer) raw(t *testing.T, operation string, body any) map[string]any {
 	t.Helper()
 	payload, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, ts.URL, bytes.NewReader(payload))
-	req.Header.Set("X-Amz-Target", "AmazonSSM."+operation)
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	resp, err := http.DefaultClient.Do(req)
+	call := &ssmCall{
+		Operation: operation,
+		Body:      payload,
+		Region:    DefaultRegion,
+		Caller:    Caller{AccessKeyID: ExampleAccessKeyID, AccountID: DefaultAccountID},
+	}
+	out, err := ts.ssmOps[operation](context.Background(), call)
 	if err != nil {
 		t.Fatalf("%s: %v", operation, err)
 	}
-	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatalf("%s: decode answer: %v", operation, err)
+	encoded, err := json.Marshal(out)
+	if err != nil {
+		t.Fatalf("%s: encode output: %v", operation, err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s: status %d: %v", operation, resp.StatusCode, out)
+	var decoded map[string]any
+	if err := json.Unmarshal(encoded, &decoded); err != nil {
+		t.Fatalf("%s: decode output: %v", operation, err)
 	}
-	return out
+	return decoded
 }
 
 // sendShell runs commands with AWS-RunShellScript on one instance and
