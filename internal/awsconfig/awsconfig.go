@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Asset is the asset configuration, as decoded from the platform's "config".
@@ -73,8 +74,8 @@ const (
 	// The SDK's standard retryer retries throttling (ThrottlingException,
 	// Throttling, SlowDown and others), 5xx errors and connection errors
 	// with exponential backoff and jitter. Its client-side retry quota is
-	// turned off: it protects long-lived processes from retry storms, but in
-	// a process that runs one action it would only turn throttling into
+	// turned off. The quota protects long-lived processes from retry storms.
+	// In a process that runs one action it would only turn throttling into
 	// failures after about 100 retries (500 tokens, 5 per throttling retry,
 	// in aws-sdk-go-v2 v1.48.0).
 	MaxAttempts = 5
@@ -132,7 +133,12 @@ func New(ctx context.Context, r Request) (*Clients, error) {
 				o.RateLimiter = ratelimit.None
 			})
 		},
-		AppID: "awsssm",
+		AppID:  "awsssm",
+		Logger: sdkLogger{log},
+		// The SDK's defaults, which config.LoadDefaultConfig sets and a
+		// zero aws.Config leaves off: checksums on S3 uploads and downloads.
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
 	}
 	endpoint := strings.TrimSpace(r.Asset.EndpointURL)
 	if endpoint != "" {
@@ -170,9 +176,25 @@ func New(ctx context.Context, r Request) (*Clients, error) {
 			// Virtual-hosted addressing needs a DNS name per bucket, which a
 			// custom endpoint rarely has.
 			o.UsePathStyle = endpoint != ""
+			// Objects uploaded without a checksum, or in parts, often have
+			// none that the SDK can check, which is normal and not worth a
+			// warning.
+			o.DisableLogOutputChecksumValidationSkipped = true
 		}),
 		STS: sts.NewFromConfig(cfg),
 	}, nil
+}
+
+// sdkLogger passes the SDK's own log messages, warnings about retries and
+// credential refreshes for example, to the Request's logger.
+type sdkLogger struct{ log *slog.Logger }
+
+func (l sdkLogger) Logf(classification logging.Classification, format string, v ...any) {
+	level := slog.LevelDebug
+	if classification == logging.Warn {
+		level = slog.LevelWarn
+	}
+	l.log.Log(context.Background(), level, "aws sdk: "+fmt.Sprintf(format, v...))
 }
 
 // resolveRequestRegion returns the region code of the region parameter, or
