@@ -388,8 +388,11 @@ func checkSendCommandInput(in *sendCommandInput) error {
 }
 
 // sendCommand serves SendCommand. The command's invocations start at once
-// on online Linux and macOS instances; they become visible to the read
+// on online Linux and macOS instances, and they become visible to the read
 // operations after the invocation delay.
+// NOTE: MaxConcurrency and MaxErrors are checked and reported but not
+// enforced: every invocation is delivered at once, bounded only by the
+// agent's process slots, and none ends as Terminated.
 func (s *Server) sendCommand(ctx context.Context, call *ssmCall) (any, error) {
 	var in sendCommandInput
 	if err := call.Decode(&in); err != nil {
