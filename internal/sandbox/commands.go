@@ -775,8 +775,8 @@ func statusMatches(value, status, details string) bool {
 	return value == status || value == details
 }
 
-// checkCommandFilters validates filters; executionStage tells whether the
-// ExecutionStage key, which only ListCommands takes, is allowed.
+// checkCommandFilters validates filters. executionStage allows the
+// ExecutionStage key, which only ListCommands takes.
 func checkCommandFilters(filters []commandFilter, executionStage bool) error {
 	if len(filters) > 5 {
 		return ssmValidationError("filters", fmt.Sprint(filters), "Member must have length less than or equal to 5")
