@@ -1,0 +1,80 @@
+package command
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/smithy-go"
+)
+
+// hints add what to do next to AWS error codes that SOAR users meet most.
+var hints = map[string]string{
+	"InvalidInstanceId":           "the instance is not a managed instance that is online in this Region and account; check its SSM Agent, its instance profile, and the Region",
+	"InvalidDocument":             "check the document name, its version and its hash in this Region",
+	"InvalidDocumentVersion":      "the document has no such version",
+	"InvalidParameters":           "the parameters do not match the document's parameters",
+	"InvalidOutputFolder":         "the S3 bucket or key prefix for the output is invalid",
+	"UnsupportedPlatformType":     "the document does not support the instance's platform",
+	"AccessDeniedException":       "the IAM identity lacks permission for this call",
+	"AccessDenied":                "the IAM identity lacks permission for this call",
+	"ExpiredTokenException":       "the credentials have expired; get new ones",
+	"UnrecognizedClientException": "the access key is not valid in this Region or account",
+	"InvalidSignatureException":   "the secret key does not match the access key",
+}
+
+// explain wraps an AWS error so that its message names the AWS error code,
+// AWS's own message, and a hint where one helps.
+func explain(err error) error {
+	var api smithy.APIError
+	if !errors.As(err, &api) {
+		return err
+	}
+	msg := api.ErrorCode()
+	if m := strings.TrimSpace(api.ErrorMessage()); m != "" {
+		msg += ": " + m
+	}
+	if hint, ok := hints[api.ErrorCode()]; ok {
+		msg += " (" + hint + ")"
+	}
+	return &awsError{msg: msg, err: err}
+}
+
+type awsError struct {
+	msg string
+	err error
+}
+
+func (e *awsError) Error() string { return e.msg }
+func (e *awsError) Unwrap() error { return e.err }
+
+// ErrorCode returns the AWS error code inside err, or "".
+func ErrorCode(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode()
+	}
+	return ""
+}
+
+// isThrottle reports whether err is AWS asking the caller to slow down.
+func isThrottle(err error) bool {
+	switch ErrorCode(err) {
+	case "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown":
+		return true
+	}
+	return false
+}
+
+// WaitTimeoutError is returned when wait_seconds runs out before every
+// invocation reached a final status.
+type WaitTimeoutError struct {
+	CommandID string
+	Waited    string
+	Pending   []string // "i-0abc (InProgress)"
+}
+
+func (e *WaitTimeoutError) Error() string {
+	return fmt.Sprintf("command %s did not finish within %s; still running: %s. Raise wait_seconds, or read the result later with the command ID",
+		e.CommandID, e.Waited, strings.Join(e.Pending, ", "))
+}

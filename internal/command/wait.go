@@ -1,0 +1,285 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+)
+
+// Invocation is a command on one instance, once it has finished or the wait
+// ran out.
+type Invocation struct {
+	InstanceID    string
+	Status        string // the invocation's Status: Success, Failed, TimedOut, Cancelled, InProgress, ...
+	StatusDetails string // finer: DeliveryTimedOut, ExecutionTimedOut, Undeliverable, ...
+	Steps         []Step
+	Start, End    time.Time
+	// DocumentName is the document the command ran, used to name output
+	// locations when SSM leaves them out.
+	DocumentName string
+}
+
+// Step is one plugin (step) of a document on one instance.
+type Step struct {
+	Name          string
+	Status        string
+	StatusDetails string
+	ResponseCode  int32
+	// OutputPrefix is the S3 key prefix under which the step's stdout and
+	// stderr objects sit: <prefix>/<command id>/<instance id>/<plugin>/<step>.
+	OutputPrefix string
+	Bucket       string
+}
+
+// Final reports whether status is one an invocation never leaves.
+func Final(status string) bool {
+	switch types.CommandInvocationStatus(status) {
+	case types.CommandInvocationStatusSuccess, types.CommandInvocationStatusFailed,
+		types.CommandInvocationStatusTimedOut, types.CommandInvocationStatusCancelled:
+		return true
+	}
+	return false
+}
+
+// Succeeded reports whether the invocation ran every step with exit code 0.
+func (inv *Invocation) Succeeded() bool {
+	if inv.Status != string(types.CommandInvocationStatusSuccess) {
+		return false
+	}
+	for _, s := range inv.Steps {
+		if s.ResponseCode != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// ResponseCode is the invocation's exit code: that of the first step that
+// did not succeed, else 0. It is -1 when no step reported one.
+func (inv *Invocation) ResponseCode() int32 {
+	if len(inv.Steps) == 0 {
+		return -1
+	}
+	for _, s := range inv.Steps {
+		if s.ResponseCode != 0 {
+			return s.ResponseCode
+		}
+	}
+	return 0
+}
+
+// Wait polls until every invocation of the command on instanceIDs reaches a
+// final status, or until wait runs out. It returns the invocations with
+// their steps either way; when the wait runs out the error is a
+// *WaitTimeoutError.
+//
+// Right after SendCommand, SSM answers InvocationDoesNotExist or leaves the
+// invocation out of its lists for a few seconds; that counts as pending.
+// Throttling counts as pending too, because the SDK has already retried it
+// and the wait still has time left.
+func (e *Engine) Wait(ctx context.Context, sent *Sent, instanceIDs []string, wait time.Duration) ([]Invocation, error) {
+	start := e.now()
+	deadline := start.Add(wait)
+	delay := e.newBackoff()
+	statuses := map[string]string{}
+	useList := len(instanceIDs) != 1
+
+	for {
+		var pending []string
+		if !useList {
+			status, err := e.pollOne(ctx, sent.CommandID, instanceIDs[0])
+			switch {
+			case ErrorCode(err) == "InvalidPluginName":
+				// A document with several steps has no single invocation
+				// output, so follow it through ListCommandInvocations.
+				useList = true
+				continue
+			case err != nil:
+				return nil, err
+			}
+			e.reportStatus(statuses, instanceIDs[0], status)
+			if !Final(status) {
+				pending = append(pending, fmt.Sprintf("%s (%s)", instanceIDs[0], statusOrWaiting(status)))
+			}
+		} else {
+			seen, err := e.pollList(ctx, sent.CommandID)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range instanceIDs {
+				status := seen[id]
+				e.reportStatus(statuses, id, status)
+				if !Final(status) {
+					pending = append(pending, fmt.Sprintf("%s (%s)", id, statusOrWaiting(status)))
+				}
+			}
+		}
+
+		if len(pending) == 0 {
+			return e.details(ctx, sent, instanceIDs)
+		}
+		if !e.now().Before(deadline) {
+			invocations, _ := e.details(ctx, sent, instanceIDs)
+			return invocations, &WaitTimeoutError{CommandID: sent.CommandID, Waited: wait.String(), Pending: pending}
+		}
+		if err := delay.sleep(ctx, deadline.Sub(e.now())); err != nil {
+			return nil, fmt.Errorf("wait for command %s: %w", sent.CommandID, err)
+		}
+	}
+}
+
+func statusOrWaiting(status string) string {
+	if status == "" {
+		return "not yet visible"
+	}
+	return status
+}
+
+func (e *Engine) reportStatus(seen map[string]string, instanceID, status string) {
+	if status == "" || seen[instanceID] == status {
+		return
+	}
+	seen[instanceID] = status
+	e.progress("Invocation on %s: %s", instanceID, status)
+}
+
+// pollOne returns the invocation's status, or "" while SSM does not know it
+// yet or throttles.
+func (e *Engine) pollOne(ctx context.Context, commandID, instanceID string) (string, error) {
+	out, err := e.SSM.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{
+		CommandId:  aws.String(commandID),
+		InstanceId: aws.String(instanceID),
+	})
+	var notYet *types.InvocationDoesNotExist
+	switch {
+	case err == nil:
+		return string(out.Status), nil
+	case asError(err, &notYet), isThrottle(err):
+		return "", nil
+	case ErrorCode(err) == "InvalidPluginName":
+		return "", err
+	case ctx.Err() != nil:
+		return "", fmt.Errorf("wait for command %s on %s: %w", commandID, instanceID, ctx.Err())
+	}
+	return "", fmt.Errorf("get command invocation %s on %s: %w", commandID, instanceID, explain(err))
+}
+
+// pollList returns the status of every invocation that SSM lists.
+func (e *Engine) pollList(ctx context.Context, commandID string) (map[string]string, error) {
+	statuses := map[string]string{}
+	p := ssm.NewListCommandInvocationsPaginator(e.SSM, &ssm.ListCommandInvocationsInput{
+		CommandId: aws.String(commandID),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if isThrottle(err) {
+			return statuses, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list command invocations %s: %w", commandID, explain(err))
+		}
+		for _, inv := range page.CommandInvocations {
+			statuses[aws.ToString(inv.InstanceId)] = string(inv.Status)
+		}
+	}
+	return statuses, nil
+}
+
+// details reads each invocation's steps with ListCommandInvocations, which
+// names each step and where its output went.
+func (e *Engine) details(ctx context.Context, sent *Sent, instanceIDs []string) ([]Invocation, error) {
+	wanted := map[string]bool{}
+	for _, id := range instanceIDs {
+		wanted[id] = true
+	}
+	var invocations []Invocation
+	p := ssm.NewListCommandInvocationsPaginator(e.SSM, &ssm.ListCommandInvocationsInput{
+		CommandId: aws.String(sent.CommandID),
+		Details:   true,
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return invocations, fmt.Errorf("list command invocations %s: %w", sent.CommandID, explain(err))
+		}
+		for _, ci := range page.CommandInvocations {
+			if !wanted[aws.ToString(ci.InstanceId)] {
+				continue
+			}
+			invocations = append(invocations, e.invocationFrom(sent, ci))
+		}
+	}
+	return invocations, nil
+}
+
+func (e *Engine) invocationFrom(sent *Sent, ci types.CommandInvocation) Invocation {
+	inv := Invocation{
+		InstanceID:    aws.ToString(ci.InstanceId),
+		Status:        string(ci.Status),
+		StatusDetails: aws.ToString(ci.StatusDetails),
+		DocumentName:  aws.ToString(ci.DocumentName),
+	}
+	for _, cp := range ci.CommandPlugins {
+		step := Step{
+			Name:          aws.ToString(cp.Name),
+			Status:        string(cp.Status),
+			StatusDetails: aws.ToString(cp.StatusDetails),
+			ResponseCode:  cp.ResponseCode,
+			Bucket:        aws.ToString(cp.OutputS3BucketName),
+		}
+		if step.Bucket == "" {
+			step.Bucket = sent.Bucket
+		}
+		step.OutputPrefix = stepOutputPrefix(sent, inv.InstanceID, cp)
+		if cp.ResponseStartDateTime != nil && (inv.Start.IsZero() || cp.ResponseStartDateTime.Before(inv.Start)) {
+			inv.Start = *cp.ResponseStartDateTime
+		}
+		if cp.ResponseFinishDateTime != nil && cp.ResponseFinishDateTime.After(inv.End) {
+			inv.End = *cp.ResponseFinishDateTime
+		}
+		inv.Steps = append(inv.Steps, step)
+	}
+	return inv
+}
+
+// backoff spaces polls: it starts near PollStart, grows by half each time,
+// and stays under PollMax, with jitter so that many runs do not poll in step.
+type backoff struct {
+	next, max time.Duration
+}
+
+func (e *Engine) newBackoff() *backoff {
+	b := &backoff{next: e.PollStart, max: e.PollMax}
+	if b.next <= 0 {
+		b.next = 100 * time.Millisecond
+	}
+	if b.max <= 0 {
+		b.max = 3 * time.Second
+	}
+	return b
+}
+
+// sleep waits for the next delay, never longer than left.
+func (b *backoff) sleep(ctx context.Context, left time.Duration) error {
+	d := b.next/2 + rand.N(b.next/2+1)
+	if d > left {
+		d = left
+	}
+	b.next = min(b.next*3/2, b.max)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
