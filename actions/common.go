@@ -1,0 +1,192 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/awsssm/awsssm/internal/awsdata"
+	"github.com/awsssm/awsssm/internal/command"
+	"github.com/awsssm/awsssm/internal/connector"
+)
+
+// maxTextBytes is the most of one output stream that a result carries as
+// text. Larger output is marked truncated in the result; the vault copy,
+// when one is asked for, is always whole.
+const maxTextBytes = 16 << 20
+
+// instanceIDPattern matches EC2 instance IDs (i-) and on-premises managed
+// instance IDs (mi-).
+var instanceIDPattern = regexp.MustCompile(`^(i-[0-9a-f]{8}|i-[0-9a-f]{17}|mi-[0-9a-f]{17})$`)
+
+func checkInstanceID(id string) error {
+	if !instanceIDPattern.MatchString(id) {
+		return fmt.Errorf("invalid parameter \"instance_id\": %q is not an instance ID; expected i- followed by 8 or 17 hex digits (EC2) or mi- followed by 17 (on-premises)", id)
+	}
+	return nil
+}
+
+// checkRange rejects a numeric parameter outside [low, high].
+func checkRange(name string, value, low, high int64, unit string) error {
+	if value < low || value > high {
+		return fmt.Errorf("invalid parameter %q: %d is out of range; expected %d to %d %s", name, value, low, high, unit)
+	}
+	return nil
+}
+
+func newEngine(env *connector.Env) *command.Engine {
+	return &command.Engine{
+		SSM:      env.AWS.SSM,
+		S3:       env.AWS.S3,
+		STS:      env.AWS.STS,
+		Region:   env.AWS.Region,
+		Progress: env.Progress,
+		Now:      env.Now,
+	}
+}
+
+// resolvePlatform returns the platform parameter when given, else the
+// instance's own platform from SSM. Either way it checks that SSM manages
+// the instance, so a wrong ID fails with advice before a command is sent.
+func resolvePlatform(ctx context.Context, env *connector.Env, instanceID, given string) (types.PlatformType, error) {
+	info, err := describeInstance(ctx, env, instanceID)
+	if err != nil {
+		return "", err
+	}
+	if info.PingStatus != types.PingStatusOnline {
+		env.Warn("Instance %s has SSM ping status %s; the command waits for it until the delivery timeout", instanceID, info.PingStatus)
+	}
+	if given != "" {
+		return types.PlatformType(given), nil
+	}
+	env.Progress("Instance %s runs %s (%s)", instanceID, info.PlatformType, aws.ToString(info.PlatformName))
+	return info.PlatformType, nil
+}
+
+// errNotManaged explains how an instance becomes a managed instance.
+const notManagedAdvice = "an instance becomes managed when SSM Agent runs on it, it can reach the SSM endpoints, and it has an instance profile (EC2) or a hybrid activation (on premises) that allows SSM; check the instance ID, the Region and the account"
+
+func describeInstance(ctx context.Context, env *connector.Env, instanceID string) (*types.InstanceInformation, error) {
+	out, err := env.AWS.SSM.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{
+		Filters: []types.InstanceInformationStringFilter{{Key: aws.String("InstanceIds"), Values: []string{instanceID}}},
+	})
+	if command.ErrorCode(err) == "InvalidInstanceId" {
+		return nil, fmt.Errorf("instance %s is not a managed instance in %s: %s", instanceID, env.AWS.Region, notManagedAdvice)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe instance information for %s: %w", instanceID, err)
+	}
+	for i := range out.InstanceInformationList {
+		if aws.ToString(out.InstanceInformationList[i].InstanceId) == instanceID {
+			return &out.InstanceInformationList[i], nil
+		}
+	}
+	return nil, fmt.Errorf("instance %s is not a managed instance in %s: %s", instanceID, env.AWS.Region, notManagedAdvice)
+}
+
+// outputBucket chooses the bucket for command output and makes sure it
+// exists: the action's parameter, else the asset's default.
+func outputBucket(ctx context.Context, env *connector.Env, engine *command.Engine, param string) (string, error) {
+	bucket := strings.TrimSpace(param)
+	if bucket == "" {
+		bucket = env.DefaultS3Bucket
+	}
+	if bucket == "" {
+		return "", nil
+	}
+	if err := engine.EnsureBucket(ctx, bucket); err != nil {
+		return "", err
+	}
+	return bucket, nil
+}
+
+// waitDuration converts wait_seconds into a duration.
+func waitDuration(seconds int64) time.Duration {
+	return time.Duration(seconds) * time.Second
+}
+
+// invocationData renders an invocation and its steps' output for the
+// result's Invocations list.
+func invocationData(inv command.Invocation, outputs []stepOutput) map[string]any {
+	m := map[string]any{
+		"InstanceId":    inv.InstanceID,
+		"Status":        inv.Status,
+		"StatusDetails": inv.StatusDetails,
+		"ResponseCode":  inv.ResponseCode(),
+	}
+	if !inv.Start.IsZero() {
+		m["ExecutionStartDateTime"] = awsdata.FormatTime(inv.Start)
+	}
+	if !inv.End.IsZero() {
+		m["ExecutionEndDateTime"] = awsdata.FormatTime(inv.End)
+	}
+	steps := make([]any, 0, len(outputs))
+	for _, o := range outputs {
+		steps = append(steps, map[string]any{
+			"Name":                    o.step.Name,
+			"Status":                  o.step.Status,
+			"StatusDetails":           o.step.StatusDetails,
+			"ResponseCode":            o.step.ResponseCode,
+			"StandardOutputContent":   o.stdout.Text,
+			"StandardErrorContent":    o.stderr.Text,
+			"StandardOutputSize":      o.stdout.Size,
+			"StandardErrorSize":       o.stderr.Size,
+			"StandardOutputS3Key":     o.stdout.S3Key,
+			"StandardErrorS3Key":      o.stderr.S3Key,
+			"StandardOutputTruncated": o.stdout.Truncated,
+			"StandardErrorTruncated":  o.stderr.Truncated,
+		})
+	}
+	m["Steps"] = steps
+	return m
+}
+
+// stepOutput is one step with both its streams read.
+type stepOutput struct {
+	step           command.Step
+	stdout, stderr command.StreamText
+}
+
+// failureMessage says which instance failed, how, and how its stderr ends.
+func failureMessage(commandID string, inv command.Invocation, outputs []stepOutput) string {
+	msg := fmt.Sprintf("command %s on %s ended with status %s", commandID, inv.InstanceID, inv.Status)
+	if inv.StatusDetails != "" && inv.StatusDetails != inv.Status {
+		msg += " (" + inv.StatusDetails + ")"
+	}
+	if code := inv.ResponseCode(); code != 0 {
+		msg += fmt.Sprintf(", exit code %d", code)
+	}
+	for _, o := range outputs {
+		if tail := lastLines(o.stderr.Text, 5, 500); tail != "" {
+			msg += "; stderr ends with: " + tail
+			break
+		}
+	}
+	return msg
+}
+
+// lastLines returns the last n lines of s, at most max bytes, joined by " | ".
+func lastLines(s string, n, max int) string {
+	lines := strings.Split(strings.TrimRight(s, "\r\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	tail := strings.TrimSpace(strings.Join(lines, " | "))
+	if len(tail) > max {
+		tail = "…" + strings.ToValidUTF8(tail[len(tail)-max:], "")
+	}
+	return tail
+}
+
+// isWaitTimeout reports whether err is the engine's wait running out.
+func isWaitTimeout(err error) bool {
+	var timeout *command.WaitTimeoutError
+	return errors.As(err, &timeout)
+}

@@ -1,0 +1,15 @@
+// Package actions holds one handler per connector action. Each file tells
+// the whole story of one action; this one maps action identifiers, as
+// app.json names them, to their handlers.
+package actions
+
+import "github.com/awsssm/awsssm/internal/connector"
+
+// Handlers returns the handler of every action, by identifier.
+func Handlers() map[string]connector.Handler {
+	return map[string]connector.Handler{
+		"test_connectivity": connector.HandlerFunc[testConnectivityParams](testConnectivity),
+		"execute_program":   connector.HandlerFunc[executeProgramParams](executeProgram),
+		"get_file":          connector.HandlerFunc[getFileParams](getFile),
+	}
+}

@@ -1,0 +1,66 @@
+package actions
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/awsssm/awsssm/internal/command"
+	"github.com/awsssm/awsssm/internal/connector"
+)
+
+type testConnectivityParams struct{}
+
+// testConnectivity checks, in order, who the credentials belong to, that
+// they may call SSM, and whether the default bucket exists and belongs to
+// the account.
+func testConnectivity(ctx context.Context, env *connector.Env, _ testConnectivityParams) (*connector.Outcome, error) {
+	env.Progress("Checking credentials (%s) in %s", env.AWS.Source, env.AWS.Region)
+	identity, err := env.AWS.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return nil, fmt.Errorf("test connectivity failed: STS GetCallerIdentity with %s: %w", env.AWS.Source, err)
+	}
+	account := aws.ToString(identity.Account)
+	env.Progress("Connected as %s (account %s)", aws.ToString(identity.Arn), account)
+
+	data := map[string]any{
+		"Account":          account,
+		"Arn":              aws.ToString(identity.Arn),
+		"UserId":           aws.ToString(identity.UserId),
+		"Region":           env.AWS.Region,
+		"CredentialSource": env.AWS.Source,
+	}
+	outcome := &connector.Outcome{Data: []any{data}}
+
+	// One small call shows whether the identity may use SSM here.
+	if _, err := env.AWS.SSM.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{MaxResults: aws.Int32(5)}); err != nil {
+		return outcome, fmt.Errorf("test connectivity failed: SSM DescribeInstanceInformation in %s: %w", env.AWS.Region, err)
+	}
+	env.Progress("SSM answers in %s", env.AWS.Region)
+
+	if bucket := env.DefaultS3Bucket; bucket != "" {
+		data["DefaultS3Bucket"] = bucket
+		_, err := env.AWS.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket), ExpectedBucketOwner: aws.String(account)})
+		switch code := command.ErrorCode(err); {
+		case err == nil:
+			data["DefaultS3BucketExists"] = true
+			env.Progress("Default S3 bucket %s exists and belongs to account %s", bucket, account)
+		case code == "NotFound" || code == "NoSuchBucket":
+			data["DefaultS3BucketExists"] = false
+			env.Progress("Default S3 bucket %s does not exist yet; the first command creates it in %s", bucket, env.AWS.Region)
+		default:
+			return outcome, fmt.Errorf("test connectivity failed: S3 HeadBucket %s: %w (the bucket may belong to another account)", bucket, err)
+		}
+	}
+
+	summary := connector.Summary{}
+	summary.Set("status", "Test connectivity passed")
+	summary.Set("account", account)
+	summary.Set("region", env.AWS.Region)
+	outcome.Summary = summary
+	return outcome, nil
+}
