@@ -56,7 +56,7 @@ func newEngine(env *connector.Env) *command.Engine {
 // instance's own platform from SSM. Either way it checks that SSM manages
 // the instance, so a wrong ID fails with advice before a command is sent.
 func resolvePlatform(ctx context.Context, env *connector.Env, instanceID, given string) (types.PlatformType, error) {
-	info, err := describeInstance(ctx, env, instanceID)
+	info, err := lookupInstance(ctx, env, instanceID)
 	if err != nil {
 		return "", err
 	}
@@ -73,7 +73,7 @@ func resolvePlatform(ctx context.Context, env *connector.Env, instanceID, given 
 // errNotManaged explains how an instance becomes a managed instance.
 const notManagedAdvice = "an instance becomes managed when SSM Agent runs on it, it can reach the SSM endpoints, and it has an instance profile (EC2) or a hybrid activation (on premises) that allows SSM; check the instance ID, the Region and the account"
 
-func describeInstance(ctx context.Context, env *connector.Env, instanceID string) (*types.InstanceInformation, error) {
+func lookupInstance(ctx context.Context, env *connector.Env, instanceID string) (*types.InstanceInformation, error) {
 	out, err := env.AWS.SSM.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{
 		Filters: []types.InstanceInformationStringFilter{{Key: aws.String("InstanceIds"), Values: []string{instanceID}}},
 	})

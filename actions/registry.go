@@ -1,6 +1,6 @@
-// Package actions holds one handler per connector action. Each file tells
-// the whole story of one action; this one maps action identifiers, as
-// app.json names them, to their handlers.
+// Package actions holds one handler per connector action. Each file
+// contains the whole flow of one action; this one maps action identifiers,
+// as app.json names them, to their handlers.
 package actions
 
 import "github.com/awsssm/awsssm/internal/connector"
@@ -11,5 +11,11 @@ func Handlers() map[string]connector.Handler {
 		"test_connectivity": connector.HandlerFunc[testConnectivityParams](testConnectivity),
 		"execute_program":   connector.HandlerFunc[executeProgramParams](executeProgram),
 		"get_file":          connector.HandlerFunc[getFileParams](getFile),
+		"run_document":      connector.HandlerFunc[runDocumentParams](runDocument),
+		"list_commands":     connector.HandlerFunc[listCommandsParams](listCommands),
+		"list_documents":    connector.HandlerFunc[listDocumentsParams](listDocuments),
+		"get_parameter":     connector.HandlerFunc[getParameterParams](getParameter),
+		"add_parameter":     connector.HandlerFunc[addParameterParams](addParameter),
+		"describe_instance": connector.HandlerFunc[describeInstanceParams](describeInstance),
 	}
 }
