@@ -7,7 +7,7 @@ BIN     := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test vet demo bench docs check-docs clean
+.PHONY: all build test vet demo bench docs clean
 
 all: build
 
@@ -27,6 +27,10 @@ test: vet
 ## demo: build, start the sandbox, run real commands and fetch a file into the vault
 demo: build
 	./scripts/demo.sh
+
+## docs: regenerate the README's action reference from app.json
+docs:
+	$(GO) run ./internal/appdoc/gen README.md
 
 ## bench: speed and memory benchmarks
 bench:

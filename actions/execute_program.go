@@ -27,8 +27,10 @@ type executeProgramParams struct {
 }
 
 // Limits of the parameters, in seconds. executionTimeout's maximum is the
-// one AWS-RunShellScript declares (172800, two days).
+// one AWS-RunShellScript declares (172800, two days); SSM Agent replaces a
+// value under 5 with its default of 3600, so smaller values are rejected.
 const (
+	minExecutionTimeout = 5
 	maxExecutionTimeout = 172800
 	maxWaitSeconds      = 86400
 )
@@ -47,7 +49,7 @@ func (p *executeProgramParams) check() error {
 			return err
 		}
 	}
-	if err := checkRange("execution_timeout", p.ExecutionTimeout, 1, maxExecutionTimeout, "seconds"); err != nil {
+	if err := checkRange("execution_timeout", p.ExecutionTimeout, minExecutionTimeout, maxExecutionTimeout, "seconds"); err != nil {
 		return err
 	}
 	return checkRange("wait_seconds", p.WaitSeconds, 1, maxWaitSeconds, "seconds")
