@@ -108,6 +108,9 @@ func runBinary(t *testing.T, sb *sandboxtest.Sandbox, stdin []byte, args ...stri
 	cmd := exec.Command(binaryPath, append([]string{"--vault-dir", vaultDir}, args...)...)
 	cmd.Stdin = bytes.NewReader(stdin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	if proxy := os.Getenv("HTTPS_PROXY"); proxy != "" {
+		cmd.Env = append(cmd.Env, "HTTPS_PROXY="+proxy, "HTTP_PROXY="+proxy)
+	}
 	if sb != nil {
 		cmd.Env = append(cmd.Env, sb.Env()...)
 	}

@@ -103,7 +103,7 @@ func position(data []byte, offset int64) (line, col int) {
 	}
 	before := data[:offset]
 	line = bytes.Count(before, []byte("\n")) + 1
-	col = int(offset) - bytes.LastIndexByte(before, '\n')
+	col = int(offset) - bytes.LastIndexByte(before, '\n') - 1
 	return line, col
 }
 

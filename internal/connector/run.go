@@ -97,6 +97,13 @@ func (r *run) execute(ctx context.Context) int {
 	if err != nil {
 		return r.fail(err)
 	}
+	sets := in.ParameterSets
+	if len(sets) == 0 {
+		sets = []map[string]any{{}}
+	}
+	if err := applyParamFlags(sets, a.params); err != nil {
+		return r.fail(&InputError{Err: err})
+	}
 
 	spec, ok := r.opts.Manifest.Action(in.ActionName)
 	if !ok {
@@ -120,14 +127,6 @@ func (r *run) execute(ctx context.Context) int {
 	}
 	if vaultDir == "" {
 		vaultDir = "vault"
-	}
-
-	sets := in.ParameterSets
-	if len(sets) == 0 {
-		sets = []map[string]any{{}}
-	}
-	if err := applyParamFlags(sets, a.params); err != nil {
-		return r.fail(&InputError{Err: err})
 	}
 
 	clients := newClientCache(asset, in.EnvironmentVariables, r.opts.Now, r.log)
