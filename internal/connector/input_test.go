@@ -29,7 +29,7 @@ func TestParseRunDocumentBothNames(t *testing.T) {
 func TestParseRunDocumentErrors(t *testing.T) {
 	cases := map[string]string{
 		`{"action": "x",`:                   "the document ends early",
-		"{\n  \"action\": 'x'\n}":           "line 2, column",
+		"{\n  \"action\": 'x'\n}":           "line 2, column 13",
 		``:                                  "the input is empty",
 		`{"parameters": [{}]}`:              "no action",
 		`{"action": "x"} {"action": "y"}`:   "unexpected data after the JSON document",
