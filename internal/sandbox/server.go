@@ -118,6 +118,9 @@ func (e *APIError) status() int {
 // Faults returns the switchboard of failures that tests turn on.
 func (s *Server) Faults() *Faults { return s.faults }
 
+// StateDir returns the state directory in use, the temporary one included.
+func (s *Server) StateDir() string { return s.opts.StateDir }
+
 func (s *Server) now() time.Time {
 	if s.opts.Now != nil {
 		return s.opts.Now()
