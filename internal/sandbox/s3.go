@@ -59,7 +59,7 @@ func newS3Service(s *Server) (*s3Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open S3 store in %s: %w", root, err)
 	}
-	fake := gofakes3.New(backend,
+	fake := gofakes3.New(pagedBackend{backend},
 		gofakes3.WithTimeSource(sandboxClock{s}),
 		// The SigV4 check has already bounded the clock skew.
 		gofakes3.WithTimeSkewLimit(0),
@@ -650,6 +650,57 @@ func (svc *s3Service) forgetRegion(bucket string) {
 	if err := svc.saveRegions(); err != nil {
 		svc.srv.log.Warn("forget bucket region", "bucket", bucket, "error", err)
 	}
+}
+
+// pagedBackend adds S3's list paging to the on-disk backend, which can only
+// list a whole bucket. Without it gofakes3 returns every key in one page,
+// whatever max-keys the client sent.
+type pagedBackend struct {
+	*s3afero.MultiBucketBackend
+}
+
+// ListBucket returns the keys and common prefixes after page.Marker, in
+// key order, at most page.MaxKeys of them when it is positive.
+func (b pagedBackend) ListBucket(bucket string, prefix *gofakes3.Prefix, page gofakes3.ListBucketPage) (*gofakes3.ObjectList, error) {
+	all, err := b.MultiBucketBackend.ListBucket(bucket, prefix, gofakes3.ListBucketPage{})
+	if err != nil {
+		return nil, err
+	}
+
+	// Keys and common prefixes share one order and one max-keys count.
+	type entry struct {
+		key     string
+		content *gofakes3.Content
+	}
+	entries := make([]entry, 0, len(all.Contents)+len(all.CommonPrefixes))
+	for _, content := range all.Contents {
+		entries = append(entries, entry{key: content.Key, content: content})
+	}
+	for _, common := range all.CommonPrefixes {
+		entries = append(entries, entry{key: common.Prefix})
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].key < entries[j].key })
+
+	list := gofakes3.NewObjectList()
+	for _, e := range entries {
+		if page.HasMarker && e.key <= page.Marker {
+			continue
+		}
+		if page.MaxKeys > 0 && int64(len(list.Contents)+len(list.CommonPrefixes)) == page.MaxKeys {
+			list.IsTruncated = true
+			break
+		}
+		if e.content != nil {
+			list.Add(e.content)
+		} else {
+			list.AddPrefix(e.key)
+		}
+		list.NextMarker = e.key
+	}
+	if !list.IsTruncated {
+		list.NextMarker = ""
+	}
+	return list, nil
 }
 
 // sandboxClock gives gofakes3 the sandbox's clock, for Last-Modified.

@@ -693,3 +693,61 @@ func sha256Sum(data []byte) []byte {
 	sum := sha256.Sum256(data)
 	return sum[:]
 }
+
+func TestS3ListObjectsPages(t *testing.T) {
+	ts := startCore(t)
+	ctx := context.Background()
+	if err := ts.srv.CreateBucket("list-bucket", DefaultRegion); err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"out/cmd-1/i-1/stdout", "out/cmd-1/i-1/stderr", "out/cmd-1/i-2/stdout", "out/cmd-2/i-1/stdout", "out/top.txt", "other.txt"}
+	for _, key := range keys {
+		if err := ts.srv.putObject(ctx, "list-bucket", key, strings.NewReader(key)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client := ts.s3Client(exampleKeyProvider(), DefaultRegion)
+
+	var listed []string
+	pages := 0
+	paginator := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String("list-bucket"), Prefix: aws.String("out/"), MaxKeys: aws.Int32(2)})
+	for paginator.HasMorePages() {
+		page, err := paginator.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("ListObjectsV2 page %d: %v", pages+1, err)
+		}
+		pages++
+		if len(page.Contents) > 2 {
+			t.Errorf("page %d has %d keys, more than MaxKeys 2", pages, len(page.Contents))
+		}
+		for _, object := range page.Contents {
+			listed = append(listed, aws.ToString(object.Key))
+		}
+	}
+	want := []string{"out/cmd-1/i-1/stderr", "out/cmd-1/i-1/stdout", "out/cmd-1/i-2/stdout", "out/cmd-2/i-1/stdout", "out/top.txt"}
+	if strings.Join(listed, ",") != strings.Join(want, ",") {
+		t.Errorf("listed %v, want %v", listed, want)
+	}
+	if pages != 3 {
+		t.Errorf("%d pages, want 3", pages)
+	}
+
+	// With a delimiter, common prefixes count towards max-keys and page too.
+	var prefixes []string
+	paginator = s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String("list-bucket"), Prefix: aws.String("out/"), Delimiter: aws.String("/"), MaxKeys: aws.Int32(1)})
+	for paginator.HasMorePages() {
+		page, err := paginator.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("ListObjectsV2 with delimiter: %v", err)
+		}
+		for _, common := range page.CommonPrefixes {
+			prefixes = append(prefixes, aws.ToString(common.Prefix))
+		}
+		for _, object := range page.Contents {
+			prefixes = append(prefixes, aws.ToString(object.Key))
+		}
+	}
+	if got, want := strings.Join(prefixes, ","), "out/cmd-1/,out/cmd-2/,out/top.txt"; got != want {
+		t.Errorf("listed %s, want %s", got, want)
+	}
+}
