@@ -32,10 +32,15 @@ type addParameterParams struct {
 	Tags           string `json:"tags"`
 }
 
-// shortestMaskedSecret is the length under which the connector does not
-// mask a secret (connector's minSecretLength), because masking so short a
-// string everywhere would garble the result.
-const shortestMaskedSecret = 4
+// addParameterSecrets names the value parameter as a secret when the type
+// is SecureString. The connector asks before validating, so the value stays
+// masked even in the result of an invalid parameter set.
+func addParameterSecrets(raw map[string]any) []string {
+	if t, ok := raw["type"].(string); ok && strings.EqualFold(strings.TrimSpace(t), string(types.ParameterTypeSecureString)) {
+		return []string{"value"}
+	}
+	return nil
+}
 
 // addParameter creates a Parameter Store parameter, or with overwrite
 // replaces its value. AWS rejects Tags together with Overwrite, so an
@@ -46,11 +51,6 @@ func addParameter(ctx context.Context, env *connector.Env, p addParameterParams)
 	secure := p.Type == string(types.ParameterTypeSecureString)
 	if secure {
 		env.AddSecret(p.Value)
-		if len(p.Value) < shortestMaskedSecret {
-			// NOTE: the connector echoes the value parameter in the result,
-			// and it cannot mask a value this short there.
-			env.Warn("The SecureString value is shorter than %d characters, too short to mask: the result's parameter echo shows it", shortestMaskedSecret)
-		}
 	}
 
 	name := strings.TrimSpace(p.Name)

@@ -15,7 +15,7 @@ func Handlers() map[string]connector.Handler {
 		"list_commands":     connector.HandlerFunc[listCommandsParams](listCommands),
 		"list_documents":    connector.HandlerFunc[listDocumentsParams](listDocuments),
 		"get_parameter":     connector.HandlerFunc[getParameterParams](getParameter),
-		"add_parameter":     connector.HandlerFunc[addParameterParams](addParameter),
+		"add_parameter":     connector.WithSecrets(connector.HandlerFunc[addParameterParams](addParameter), addParameterSecrets),
 		"describe_instance": connector.HandlerFunc[describeInstanceParams](describeInstance),
 	}
 }

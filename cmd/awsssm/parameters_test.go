@@ -321,3 +321,21 @@ func lookupValue(m map[string]any, path string) any {
 	v, _ := lookup(m, path)
 	return v
 }
+
+func TestAddParameterSecureStringMaskedWhenInvalid(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	for _, secret := range []string{randomSecret("invalid-set"), "pw"} {
+		// overwrite "yes" fails validation, so the action never starts; the
+		// echo must still hide the value, however short.
+		run := runAction(t, sb, "add_parameter", testAsset(sb), map[string]any{
+			"name": "/soar/invalid", "value": secret, "type": "securestring", "overwrite": "yes",
+		})
+		assert.Equal(t, 1, run.code)
+		assert.Contains(t, run.result(t).Message, `invalid parameter "overwrite"`)
+		assert.Equal(t, connector.Mask, run.result(t).Parameter["value"])
+		if len(secret) >= 4 {
+			assertNotShown(t, run, secret)
+		}
+	}
+	assert.Zero(t, sb.Server.Faults().Calls("PutParameter"))
+}

@@ -34,6 +34,22 @@ func (f HandlerFunc[P]) Run(ctx context.Context, env *Env, params map[string]any
 	return f(ctx, env, typed)
 }
 
+// SecretParameters names, for one raw parameter set, the parameters whose
+// values are secrets beyond the password-typed ones: a SecureString value
+// in add parameter, say. The connector asks before validating the set, so
+// the values are masked even when validation fails.
+type SecretParameters func(raw map[string]any) []string
+
+// WithSecrets attaches a SecretParameters function to a handler.
+func WithSecrets(h Handler, secrets SecretParameters) Handler {
+	return &secretHandler{Handler: h, secrets: secrets}
+}
+
+type secretHandler struct {
+	Handler
+	secrets SecretParameters
+}
+
 // Outcome is what a handler produces: the result's data and summary, and
 // optionally its message (the summary's pairs when empty). A handler that
 // fails returns an error and may still return an Outcome, whose data then

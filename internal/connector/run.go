@@ -223,19 +223,20 @@ func (r *run) readAsset(config map[string]any) (awsconfig.Asset, error) {
 // runOne validates one parameter set, builds its clients and calls the
 // handler. A panic in a handler becomes a failed result, never a crash.
 func (r *run) runOne(ctx context.Context, spec *ActionSpec, handler Handler, env *Env, clients *clientCache, raw map[string]any) (result ActionResult) {
-	result = ActionResult{Status: StatusFailed, Parameter: raw, Summary: Summary{}, Data: []any{}}
-	if result.Parameter == nil {
-		result.Parameter = map[string]any{}
-	}
+	result = ActionResult{Status: StatusFailed, Parameter: map[string]any{}, Summary: Summary{}, Data: []any{}}
 
-	for name, field := range spec.Parameters {
-		if s, ok := raw[name].(string); ok && field.DataType == TypePassword {
+	// Secrets are registered before validation, so that no message and no
+	// parameter echo can show them, even for an invalid parameter set.
+	secretNames := secretParameterNames(spec, handler, raw)
+	for _, name := range secretNames {
+		if s, ok := raw[name].(string); ok {
 			r.redactor.Add(s)
 		}
 	}
 	if s, ok := raw["credentials"].(string); ok {
 		r.redactor.Add(awsconfig.Secrets(awsconfig.Request{Credentials: s})...)
 	}
+	result.Parameter = maskParameters(raw, secretNames)
 
 	params, err := validateFields(spec.Parameters, raw, validateOptions{what: "parameter"})
 	if err != nil {
@@ -243,7 +244,7 @@ func (r *run) runOne(ctx context.Context, spec *ActionSpec, handler Handler, env
 		r.log.Error(result.Message)
 		return result
 	}
-	result.Parameter = params
+	result.Parameter = maskParameters(params, secretNames)
 
 	defer func() {
 		if p := recover(); p != nil {
@@ -287,6 +288,37 @@ func (r *run) runOne(ctx context.Context, spec *ActionSpec, handler Handler, env
 		result.Message = result.Summary.message()
 	}
 	return result
+}
+
+// secretParameterNames returns the parameters of raw whose values are
+// secrets: the password-typed ones, and those the handler names.
+func secretParameterNames(spec *ActionSpec, handler Handler, raw map[string]any) []string {
+	var names []string
+	for name, field := range spec.Parameters {
+		if field.DataType == TypePassword {
+			names = append(names, name)
+		}
+	}
+	if h, ok := handler.(*secretHandler); ok {
+		names = append(names, h.secrets(raw)...)
+	}
+	return names
+}
+
+// maskParameters returns a copy of params for the result's parameter echo,
+// with each secret parameter's value replaced by Mask as a whole. Whole
+// replacement also hides values too short for substring masking.
+func maskParameters(params map[string]any, secretNames []string) map[string]any {
+	echo := make(map[string]any, len(params))
+	for k, v := range params {
+		echo[k] = v
+	}
+	for _, name := range secretNames {
+		if v, ok := echo[name]; ok && !isEmptyValue(v) {
+			echo[name] = Mask
+		}
+	}
+	return echo
 }
 
 // summarize sets the overall status and message from the results.
