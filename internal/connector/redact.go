@@ -26,6 +26,7 @@ type Redactor struct {
 	secrets  []string // longest first, so that a secret inside another one is masked whole
 	replacer *strings.Replacer
 	escaped  *strings.Replacer // for secrets as they appear inside JSON strings
+	needles  [][]byte          // each secret, raw and JSON-escaped, for a quick search
 }
 
 // Add registers secrets to mask from now on.
@@ -45,10 +46,13 @@ func (r *Redactor) Add(secrets ...string) {
 	}
 	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
 	var plain, escaped []string
+	r.needles = nil
 	for _, s := range r.secrets {
 		plain = append(plain, s, Mask)
+		r.needles = append(r.needles, []byte(s))
 		if e := jsonEscape(s); e != s {
 			escaped = append(escaped, e, Mask)
+			r.needles = append(r.needles, []byte(e))
 		}
 	}
 	r.replacer = strings.NewReplacer(plain...)
@@ -93,71 +97,80 @@ func jsonEscape(s string) string {
 	return string(b[1 : len(b)-1])
 }
 
-// JSON re-encodes a JSON document with every string value and object key
-// masked. It works on tokens rather than bytes, so a secret can never match
-// across a string's boundary or inside a number, and the output stays valid
-// JSON in the input's order.
+// JSON returns a JSON document with every secret masked inside its string
+// values and object keys. It copies the document as it is and touches only
+// the string literals that may contain a secret: it never masks inside a
+// number, never changes the order, and the result stays valid JSON. The
+// quick search looks for each secret as this package's encoder writes it,
+// so doc must come from that encoder (marshalNoEscape), not from one that
+// escapes more characters, such as \u0041 for A.
 func (r *Redactor) JSON(doc []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	var out bytes.Buffer
-
-	// Each open container records whether it is an object and how many
-	// tokens it has seen, to place commas and colons.
-	type frame struct {
-		object bool
-		count  int
+	if !json.Valid(doc) {
+		return nil, errors.New("redact output: the document is not valid JSON")
 	}
-	var stack []frame
+	r.mu.RLock()
+	needles := r.needles
+	r.mu.RUnlock()
+	if len(needles) == 0 {
+		return doc, nil
+	}
 
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
+	var out bytes.Buffer
+	out.Grow(len(doc))
+	for i := 0; i < len(doc); {
+		quote := bytes.IndexByte(doc[i:], '"')
+		if quote < 0 {
+			out.Write(doc[i:])
 			break
 		}
-		if err != nil {
-			return nil, fmt.Errorf("redact output: %w", err)
-		}
-
-		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
-			stack = stack[:len(stack)-1]
-			out.WriteByte(byte(d))
-			continue
-		}
-		if n := len(stack); n > 0 {
-			top := &stack[n-1]
-			switch {
-			case top.object && top.count%2 == 1:
-				out.WriteByte(':')
-			case top.count > 0:
-				out.WriteByte(',')
-			}
-			top.count++
-		}
-
-		switch v := tok.(type) {
-		case json.Delim:
-			out.WriteByte(byte(v))
-			stack = append(stack, frame{object: v == '{'})
-		case string:
-			b, err := marshalNoEscape(r.String(v))
+		out.Write(doc[i : i+quote])
+		start := i + quote
+		end := stringLiteralEnd(doc, start)
+		literal := doc[start:end]
+		if containsAny(literal, needles) {
+			masked, err := r.maskLiteral(literal)
 			if err != nil {
 				return nil, err
 			}
-			out.Write(b)
-		case json.Number:
-			out.WriteString(v.String())
-		case bool:
-			if v {
-				out.WriteString("true")
-			} else {
-				out.WriteString("false")
-			}
-		case nil:
-			out.WriteString("null")
+			out.Write(masked)
+		} else {
+			out.Write(literal)
 		}
+		i = end
 	}
 	return out.Bytes(), nil
+}
+
+// stringLiteralEnd returns the index just past the closing quote of the
+// JSON string literal that starts at doc[start]. doc must be valid JSON.
+func stringLiteralEnd(doc []byte, start int) int {
+	for k := start + 1; k < len(doc); k++ {
+		switch doc[k] {
+		case '\\':
+			k++ // skip the escaped byte
+		case '"':
+			return k + 1
+		}
+	}
+	return len(doc)
+}
+
+func containsAny(literal []byte, needles [][]byte) bool {
+	for _, n := range needles {
+		if bytes.Contains(literal, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// maskLiteral decodes one JSON string literal, masks it and encodes it again.
+func (r *Redactor) maskLiteral(literal []byte) ([]byte, error) {
+	var s string
+	if err := json.Unmarshal(literal, &s); err != nil {
+		return nil, fmt.Errorf("redact output: %w", err)
+	}
+	return marshalNoEscape(r.String(s))
 }
 
 // Writer returns a writer that masks secrets in each write before passing it
