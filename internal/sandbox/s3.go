@@ -87,8 +87,13 @@ func (s *Server) serveS3(w http.ResponseWriter, in *inbound) {
 	// S3 returns stored checksums only on request, and not for a range.
 	// Decide now, because the headers are trimmed before gofakes3 runs.
 	withChecksums := r.Header.Get("X-Amz-Checksum-Mode") == "ENABLED" && r.Header.Get("Range") == ""
+	// PutObject and UploadPart return the flexible checksum they stored.
+	var storedChecksum, storedChecksumValue string
 	rec := &responseRecorder{ResponseWriter: w, beforeHeader: func(status int, h http.Header) {
 		s.finishS3Headers(in, withChecksums && status != http.StatusPartialContent, h)
+		if storedChecksum != "" && status < 300 {
+			h.Set(storedChecksum, storedChecksumValue)
+		}
 	}}
 	defer func() {
 		// gofakes3 leaves the status of some responses to net/http.
@@ -129,9 +134,7 @@ func (s *Server) serveS3(w http.ResponseWriter, in *inbound) {
 			rec.Header().Set("X-Amz-Bucket-Region", region)
 		}
 	case "PutObject", "UploadPart":
-		if body.checksumName != "" {
-			rec.Header().Set(body.checksumName, body.checksumValue)
-		}
+		storedChecksum, storedChecksumValue = body.checksumName, body.checksumValue
 	}
 
 	// Hand gofakes3 the checked body, and only the headers it should store.
@@ -156,11 +159,15 @@ func (s *Server) serveS3(w http.ResponseWriter, in *inbound) {
 	}
 }
 
-// checkS3Bucket applies the checks that AWS makes on an existing bucket
-// before the operation: its owner and its region.
+// checkS3Bucket applies the checks that AWS makes on the bucket before the
+// operation: that it exists, its owner and its region.
 func (s *Server) checkS3Bucket(w http.ResponseWriter, in *inbound, bucket string) *APIError {
-	if bucket == "" || in.operation == "CreateBucket" || !s.bucketExists(bucket) {
+	if bucket == "" || in.operation == "CreateBucket" {
 		return nil
+	}
+	// Reject before reading a body that could not be stored anyway.
+	if !s.bucketExists(bucket) {
+		return &APIError{Code: "NoSuchBucket", Message: "The specified bucket does not exist", Status: http.StatusNotFound}
 	}
 
 	owner := in.r.Header.Get("X-Amz-Expected-Bucket-Owner")

@@ -228,7 +228,7 @@ type inbound struct {
 	body []byte
 }
 
-// Caller returns the identity of the verified request.
+// caller returns the identity of the verified request.
 func (in *inbound) caller() Caller { return in.auth.caller }
 
 // region returns the region of the signature's credential scope.
