@@ -551,9 +551,11 @@ func (s *Server) putObject(ctx context.Context, bucket, key string, body io.Read
 	return nil
 }
 
-// bucketExists reports whether the bucket exists in the S3 backend.
+// bucketExists reports whether the bucket exists in the S3 backend. A name
+// that no bucket may have, such as ".", never exists, even where the
+// backend would find a directory of that name.
 func (s *Server) bucketExists(bucket string) bool {
-	if s.s3 == nil {
+	if s.s3 == nil || gofakes3.ValidateBucketName(bucket) != nil {
 		return false
 	}
 	exists, err := s.s3.backend.BucketExists(bucket)

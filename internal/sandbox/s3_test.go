@@ -756,3 +756,42 @@ func TestS3ListObjectsPages(t *testing.T) {
 		t.Errorf("listed %s, want %s", got, want)
 	}
 }
+
+func TestS3RejectsDotBucketNames(t *testing.T) {
+	ts := startCore(t)
+	ctx := context.Background()
+	if err := ts.srv.CreateBucket("private-bucket", DefaultRegion); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.srv.putObject(ctx, "private-bucket", "secret.txt", strings.NewReader("private")); err != nil {
+		t.Fatal(err)
+	}
+
+	// "." and ".." name the directory of all buckets, or its parent, in the
+	// on-disk store; none of these requests may reach them.
+	requests := []struct{ method, target string }{
+		{"GET", "/./private-bucket/secret.txt"},
+		{"GET", "/.?list-type=2"},
+		{"GET", "/..?list-type=2"},
+		{"PUT", "/./stray-file"},
+		{"DELETE", "/."},
+		{"GET", "/../metadata/private-bucket"},
+	}
+	for _, tt := range requests {
+		req := ts.signedRequest(t, tt.method, tt.target, nil, http.Header{"X-Amz-Content-Sha256": {emptySHA256}}, exampleKey(), "s3", DefaultRegion)
+		resp, body := ts.do(t, req)
+		if resp.StatusCode < 400 || strings.Contains(body, "private") {
+			t.Errorf("%s %s: status %d, body %s", tt.method, tt.target, resp.StatusCode, body)
+		}
+	}
+	if keys := ts.srv.ObjectKeys("private-bucket"); len(keys) != 1 {
+		t.Errorf("private-bucket keys = %v, want only secret.txt", keys)
+	}
+	buckets, err := ts.s3Client(exampleKeyProvider(), DefaultRegion).ListBuckets(ctx, &s3.ListBucketsInput{})
+	if err != nil {
+		t.Fatalf("ListBuckets: %v", err)
+	}
+	if len(buckets.Buckets) != 1 {
+		t.Errorf("ListBuckets = %d buckets, want only private-bucket", len(buckets.Buckets))
+	}
+}
