@@ -204,7 +204,7 @@ func TestIMDSTokenNoAnswerReleasedByClose(t *testing.T) {
 		resp, err := ts.http.Client().Do(req)
 		if err == nil {
 			resp.Body.Close()
-			err = errors.New("the token request got an answer: " + resp.Status)
+			err = errors.New("the token request got a response: " + resp.Status)
 		}
 		done <- err
 	}()

@@ -141,7 +141,7 @@ func TestS3BucketChecks(t *testing.T) {
 	})
 	wantAWSError(t, err, "AccessDenied")
 
-	// A request signed for another region than the bucket's is refused
+	// A request signed for another region than the bucket's is rejected
 	// with the bucket's region, as S3 does.
 	east := ts.s3Client(exampleKeyProvider(), "us-east-1", func(o *s3.Options) { o.RetryMaxAttempts = 1 })
 	_, err = east.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("owned-bucket"), Key: aws.String("k"), Body: strings.NewReader("x")})
@@ -337,7 +337,8 @@ func TestS3PutObjectAWSChunkedOverTLS(t *testing.T) {
 }
 
 // signedChunkedBody encodes data as STREAMING-AWS4-HMAC-SHA256-PAYLOAD
-// chunks of chunkSize, signed from seed, optionally with a checksum trailer.
+// chunks of chunkSize, signed by signer, with a signed trailer when trailer
+// is not empty.
 func signedChunkedBody(data []byte, chunkSize int, signer *chunkSigner, trailer string) []byte {
 	var body bytes.Buffer
 	for offset := 0; ; offset += chunkSize {
@@ -475,7 +476,7 @@ func TestS3UnsignedChunkedUploadChecksums(t *testing.T) {
 }
 
 func TestCRC64NVMECheckValue(t *testing.T) {
-	// The check value of CRC-64/NVME, from the CRC catalogue's entry.
+	// The standard check value of CRC-64/NVME: the CRC of "123456789".
 	got := checksumAlgorithms["crc64nvme"]()
 	got.Write([]byte("123456789"))
 	if want := "ae8b14860a799888"; hex.EncodeToString(got.Sum(nil)) != want {
@@ -768,7 +769,7 @@ func TestS3RejectsDotBucketNames(t *testing.T) {
 	}
 
 	// "." and ".." name the directory of all buckets, or its parent, in the
-	// on-disk store; none of these requests may reach them.
+	// on-disk store, so none of these requests may reach them.
 	requests := []struct{ method, target string }{
 		{"GET", "/./private-bucket/secret.txt"},
 		{"GET", "/.?list-type=2"},

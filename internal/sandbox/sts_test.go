@@ -67,7 +67,7 @@ func TestAssumeRoleCredentials(t *testing.T) {
 		t.Errorf("AssumedRoleId = %q, want AROA...:playbook-42", aws.ToString(out.AssumedRoleUser.AssumedRoleId))
 	}
 
-	// The issued credentials sign the next call, which sees the role session.
+	// The issued credentials sign the next call, which runs as the role session.
 	roleCreds := credentials.NewStaticCredentialsProvider(aws.ToString(creds.AccessKeyId), aws.ToString(creds.SecretAccessKey), token)
 	identity, err := ts.stsClient(roleCreds).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
