@@ -140,7 +140,7 @@ func putParameterError(name, region string, p addParameterParams, err error) err
 		}
 		return fmt.Errorf("%s: AWS error %s (its message is left out because it quotes part of the SecureString value)", lead, code)
 	}
-	return fmt.Errorf("%s: %w", lead, err)
+	return fmt.Errorf("%s: %w", lead, command.Explain(err))
 }
 
 // quotesPartOf reports whether message contains a run of secret at least 8

@@ -81,7 +81,7 @@ func lookupInstance(ctx context.Context, env *connector.Env, instanceID string) 
 		return nil, fmt.Errorf("instance %s is not a managed instance in %s: %s", instanceID, env.AWS.Region, notManagedAdvice)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("describe instance information for %s: %w", instanceID, err)
+		return nil, fmt.Errorf("describe instance information for %s: %w", instanceID, command.Explain(err))
 	}
 	for i := range out.InstanceInformationList {
 		if aws.ToString(out.InstanceInformationList[i].InstanceId) == instanceID {

@@ -41,10 +41,10 @@ func describeInstance(ctx context.Context, env *connector.Env, p describeInstanc
 	env.Progress("Describing instance %s in %s", id, env.AWS.Region)
 	info, out, err := describeManagedInstance(ctx, env, id)
 	if command.ErrorCode(err) == "InvalidInstanceId" {
-		return nil, fmt.Errorf("instance %s is not a managed instance in %s. %s: %w", id, env.AWS.Region, managedInstanceAdvice, err)
+		return nil, fmt.Errorf("instance %s is not a managed instance in %s. %s: %w", id, env.AWS.Region, managedInstanceAdvice, command.Explain(err))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("describe instance information for %s in %s: %w", id, env.AWS.Region, err)
+		return nil, fmt.Errorf("describe instance information for %s in %s: %w", id, env.AWS.Region, command.Explain(err))
 	}
 
 	list := []any{}

@@ -67,9 +67,9 @@ func getParameter(ctx context.Context, env *connector.Env, p getParameterParams)
 func getParameterError(name, region string, err error) error {
 	switch command.ErrorCode(err) {
 	case "ParameterNotFound":
-		return fmt.Errorf("parameter %s not found in %s: check the name (names are case-sensitive, and a hierarchical name starts with /), the Region and the account: %w", name, region, err)
+		return fmt.Errorf("parameter %s not found in %s: check the name (names are case-sensitive, and a hierarchical name starts with /), the Region and the account: %w", name, region, command.Explain(err))
 	case "ParameterVersionNotFound":
-		return fmt.Errorf("parameter %s in %s has no such version or label; the part after the last colon selects one: %w", name, region, err)
+		return fmt.Errorf("parameter %s in %s has no such version or label; the part after the last colon selects one: %w", name, region, command.Explain(err))
 	}
-	return fmt.Errorf("get parameter %s in %s: %w", name, region, err)
+	return fmt.Errorf("get parameter %s in %s: %w", name, region, command.Explain(err))
 }

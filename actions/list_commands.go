@@ -97,7 +97,7 @@ func listCommands(ctx context.Context, env *connector.Env, p listCommandsParams)
 		if command.ErrorCode(err) == "InvalidCommandId" {
 			return outcome, fmt.Errorf("command %s does not exist in %s or has expired: SSM keeps commands for 30 days; check the command ID and the Region", p.CommandID, env.AWS.Region)
 		}
-		return outcome, fmt.Errorf("list commands%s, page %d: %w", commandFilterText(p), stats.Pages, err)
+		return outcome, fmt.Errorf("list commands%s, page %d: %w", commandFilterText(p), stats.Pages, command.Explain(err))
 	}
 
 	if stats.Truncated {

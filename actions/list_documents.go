@@ -12,6 +12,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/awsssm/awsssm/internal/awsdata"
+	"github.com/awsssm/awsssm/internal/command"
 	"github.com/awsssm/awsssm/internal/connector"
 )
 
@@ -110,7 +111,7 @@ func listDocuments(ctx context.Context, env *connector.Env, p listDocumentsParam
 		if errors.As(err, &api) && (api.ErrorCode() == "InvalidFilterKey" || api.ErrorCode() == "InvalidFilterValue") {
 			return outcome, fmt.Errorf("list documents%s: SSM rejected a filter: %s", documentFilterText(filters), api.ErrorMessage())
 		}
-		return outcome, fmt.Errorf("list documents%s, page %d: %w", documentFilterText(filters), stats.Pages, err)
+		return outcome, fmt.Errorf("list documents%s, page %d: %w", documentFilterText(filters), stats.Pages, command.Explain(err))
 	}
 
 	if stats.Truncated {

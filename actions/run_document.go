@@ -348,7 +348,7 @@ func describeDocument(ctx context.Context, env *connector.Env, name, version str
 		return nil, fmt.Errorf("document %s has no version %s; check document_version, or leave it empty to run the default version", name, version)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("describe document %s: %w", name, err)
+		return nil, fmt.Errorf("describe document %s: %w", name, command.Explain(err))
 	}
 	if out.Document == nil || aws.ToString(out.Document.Hash) == "" {
 		return nil, fmt.Errorf("describe document %s: SSM returned no hash; set document_hash", name)

@@ -22,7 +22,7 @@ func testConnectivity(ctx context.Context, env *connector.Env, _ testConnectivit
 	env.Progress("Checking credentials (%s) in %s", env.AWS.Source, env.AWS.Region)
 	identity, err := env.AWS.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return nil, fmt.Errorf("test connectivity failed: STS GetCallerIdentity with %s: %w", env.AWS.Source, err)
+		return nil, fmt.Errorf("test connectivity failed: STS GetCallerIdentity with %s: %w", env.AWS.Source, command.Explain(err))
 	}
 	account := aws.ToString(identity.Account)
 	env.Progress("Connected as %s (account %s)", aws.ToString(identity.Arn), account)
@@ -38,7 +38,7 @@ func testConnectivity(ctx context.Context, env *connector.Env, _ testConnectivit
 
 	// One small call shows whether the identity may use SSM here.
 	if _, err := env.AWS.SSM.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{MaxResults: aws.Int32(5)}); err != nil {
-		return outcome, fmt.Errorf("test connectivity failed: SSM DescribeInstanceInformation in %s: %w", env.AWS.Region, err)
+		return outcome, fmt.Errorf("test connectivity failed: SSM DescribeInstanceInformation in %s: %w", env.AWS.Region, command.Explain(err))
 	}
 	env.Progress("SSM answers in %s", env.AWS.Region)
 

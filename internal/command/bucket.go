@@ -35,7 +35,7 @@ func (e *Engine) EnsureBucket(ctx context.Context, bucket string) error {
 	case code == "PermanentRedirect" || code == "301":
 		return fmt.Errorf("S3 bucket %s is in another Region than %s and S3 did not say which; set the action's region to the bucket's Region", bucket, e.Region)
 	default:
-		return fmt.Errorf("check S3 bucket %s: %w", bucket, explain(err))
+		return fmt.Errorf("check S3 bucket %s: %w", bucket, Explain(err))
 	}
 }
 
@@ -67,7 +67,7 @@ func (e *Engine) createBucket(ctx context.Context, bucket string) error {
 	if asError(err, &taken) {
 		return fmt.Errorf("create S3 bucket %s: the name belongs to another account; choose another bucket name", bucket)
 	}
-	return fmt.Errorf("create S3 bucket %s in %s: %w", bucket, e.Region, explain(err))
+	return fmt.Errorf("create S3 bucket %s in %s: %w", bucket, e.Region, Explain(err))
 }
 
 // loadAccount reads the caller's account ID once, to check bucket owners.
@@ -77,7 +77,7 @@ func (e *Engine) loadAccount(ctx context.Context) error {
 	}
 	out, err := e.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return fmt.Errorf("get caller identity: %w", explain(err))
+		return fmt.Errorf("get caller identity: %w", Explain(err))
 	}
 	e.account = aws.ToString(out.Account)
 	return nil

@@ -121,7 +121,7 @@ func (e *Engine) Send(ctx context.Context, req Request) (*Sent, error) {
 
 	out, err := e.SSM.SendCommand(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("send command (%s) to %s: %w", req.DocumentName, strings.Join(req.InstanceIDs, ", "), explain(err))
+		return nil, fmt.Errorf("send command (%s) to %s: %w", req.DocumentName, strings.Join(req.InstanceIDs, ", "), Explain(err))
 	}
 	if out.Command == nil || out.Command.CommandId == nil {
 		return nil, fmt.Errorf("send command (%s): SSM returned no command ID", req.DocumentName)
@@ -143,7 +143,7 @@ func (e *Engine) Send(ctx context.Context, req Request) (*Sent, error) {
 func (e *Engine) Describe(ctx context.Context, commandID string) (map[string]any, error) {
 	out, err := e.SSM.ListCommands(ctx, &ssm.ListCommandsInput{CommandId: aws.String(commandID)})
 	if err != nil {
-		return nil, fmt.Errorf("list commands %s: %w", commandID, explain(err))
+		return nil, fmt.Errorf("list commands %s: %w", commandID, Explain(err))
 	}
 	if len(out.Commands) == 0 {
 		return nil, fmt.Errorf("list commands %s: SSM no longer lists the command", commandID)

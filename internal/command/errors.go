@@ -3,9 +3,12 @@ package command
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // hints add what to do next to AWS error codes that SOAR users meet most.
@@ -23,21 +26,42 @@ var hints = map[string]string{
 	"InvalidSignatureException":   "the secret key does not match the access key",
 }
 
-// explain wraps an AWS error so that its message names the AWS error code,
-// AWS's own message, and a hint where one helps.
-func explain(err error) error {
+// Explain rewrites an error from an AWS call in plain words. An AWS error
+// becomes its code, AWS's own message and a hint where one helps. A request
+// that never got an answer becomes the URL, how many attempts were made
+// and the network cause, with advice on what to check. Other errors pass
+// through unchanged.
+func Explain(err error) error {
+	if err == nil {
+		return nil
+	}
 	var api smithy.APIError
-	if !errors.As(err, &api) {
-		return err
+	if errors.As(err, &api) {
+		msg := api.ErrorCode()
+		if m := strings.TrimSpace(api.ErrorMessage()); m != "" {
+			msg += ": " + m
+		}
+		if hint, ok := hints[api.ErrorCode()]; ok {
+			msg += " (" + hint + ")"
+		}
+		return &awsError{msg: msg, err: err}
 	}
-	msg := api.ErrorCode()
-	if m := strings.TrimSpace(api.ErrorMessage()); m != "" {
-		msg += ": " + m
+
+	var send *smithyhttp.RequestSendError
+	if errors.As(err, &send) {
+		msg, cause := "request failed", send.Err
+		var urlErr *url.Error
+		if errors.As(send.Err, &urlErr) {
+			msg, cause = fmt.Sprintf("request to %s failed", urlErr.URL), urlErr.Err
+		}
+		var attempts *retry.MaxAttemptsError
+		if errors.As(err, &attempts) {
+			msg += fmt.Sprintf(" after %d attempts", attempts.Attempt)
+		}
+		msg += ": " + cause.Error() + "; check endpoint_url, the Region, the network and the proxy settings"
+		return &awsError{msg: msg, err: err}
 	}
-	if hint, ok := hints[api.ErrorCode()]; ok {
-		msg += " (" + hint + ")"
-	}
-	return &awsError{msg: msg, err: err}
+	return err
 }
 
 type awsError struct {

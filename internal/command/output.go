@@ -143,7 +143,7 @@ func (e *Engine) readInline(ctx context.Context, commandID string, inv Invocatio
 	}
 	out, err := e.SSM.GetCommandInvocation(ctx, in)
 	if err != nil {
-		return StreamText{}, fmt.Errorf("get command invocation %s on %s: %w", commandID, inv.InstanceID, explain(err))
+		return StreamText{}, fmt.Errorf("get command invocation %s on %s: %w", commandID, inv.InstanceID, Explain(err))
 	}
 	content := aws.ToString(out.StandardOutputContent)
 	if stream == Stderr {
@@ -178,7 +178,7 @@ func (e *Engine) OpenObject(ctx context.Context, bucket, key string) (io.ReadClo
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, explain(err))
+		return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, Explain(err))
 	}
 	return out.Body, nil
 }

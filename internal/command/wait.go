@@ -166,7 +166,7 @@ func (e *Engine) pollOne(ctx context.Context, commandID, instanceID string) (str
 	case ctx.Err() != nil:
 		return "", fmt.Errorf("wait for command %s on %s: %w", commandID, instanceID, ctx.Err())
 	}
-	return "", fmt.Errorf("get command invocation %s on %s: %w", commandID, instanceID, explain(err))
+	return "", fmt.Errorf("get command invocation %s on %s: %w", commandID, instanceID, Explain(err))
 }
 
 // pollList returns the status of every invocation that SSM lists.
@@ -181,7 +181,7 @@ func (e *Engine) pollList(ctx context.Context, commandID string) (map[string]str
 			return statuses, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("list command invocations %s: %w", commandID, explain(err))
+			return nil, fmt.Errorf("list command invocations %s: %w", commandID, Explain(err))
 		}
 		for _, inv := range page.CommandInvocations {
 			statuses[aws.ToString(inv.InstanceId)] = string(inv.Status)
@@ -205,7 +205,7 @@ func (e *Engine) details(ctx context.Context, sent *Sent, instanceIDs []string) 
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return invocations, fmt.Errorf("list command invocations %s: %w", sent.CommandID, explain(err))
+			return invocations, fmt.Errorf("list command invocations %s: %w", sent.CommandID, Explain(err))
 		}
 		for _, ci := range page.CommandInvocations {
 			if !wanted[aws.ToString(ci.InstanceId)] {

@@ -97,6 +97,9 @@ func (r *run) execute(ctx context.Context) int {
 	if err != nil {
 		return r.fail(err)
 	}
+	// Proxy URLs from the platform may carry passwords.
+	r.redactor.Add(awsconfig.Secrets(awsconfig.Request{Env: in.EnvironmentVariables})...)
+
 	sets := in.ParameterSets
 	if len(sets) == 0 {
 		sets = []map[string]any{{}}
@@ -215,7 +218,8 @@ func (r *run) readAsset(config map[string]any) (awsconfig.Asset, error) {
 		return awsconfig.Asset{}, inputErrorf("asset configuration: %v", err)
 	}
 	if err := awsconfig.ValidateAsset(asset); err != nil {
-		return awsconfig.Asset{}, &InputError{Err: fmt.Errorf("asset configuration: %w", err)}
+		// The error names the asset field already.
+		return awsconfig.Asset{}, &InputError{Err: err}
 	}
 	return asset, nil
 }
@@ -234,7 +238,7 @@ func (r *run) runOne(ctx context.Context, spec *ActionSpec, handler Handler, env
 		}
 	}
 	if s, ok := raw["credentials"].(string); ok {
-		r.redactor.Add(awsconfig.Secrets(awsconfig.Request{Credentials: s})...)
+		r.redactor.Add(awsconfig.Secrets(awsconfig.Request{Credentials: s, Env: clients.env})...)
 	}
 	result.Parameter = maskParameters(raw, secretNames)
 
