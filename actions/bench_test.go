@@ -118,3 +118,26 @@ func sampleHeap(peak *uint64) (stop func()) {
 	}()
 	return func() { close(done); <-finished }
 }
+
+// BenchmarkExecuteProgram runs a short command through the whole execute
+// program action. Its time per operation is the latency a playbook sees
+// for a quick command: the sandbox hides a new invocation for 500 ms, as
+// SSM does for a moment, and the polling backoff decides how soon after
+// that the result is read.
+func BenchmarkExecuteProgram(b *testing.B) {
+	sb := sandboxtest.Start(b)
+	env := benchEnv(b, sb)
+	handler := connector.HandlerFunc[executeProgramParams](executeProgram)
+	params := map[string]any{
+		"instance_id": "i-0123456789abcdef0", "platform_type": "Linux", "command": "echo bench",
+		"execution_timeout": int64(60), "wait_seconds": int64(60),
+	}
+
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := handler.Run(context.Background(), env, params); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

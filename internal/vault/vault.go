@@ -4,6 +4,7 @@
 package vault
 
 import (
+	"bufio"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
@@ -46,6 +47,7 @@ type Writer struct {
 	vault *Vault
 	name  string
 	file  *os.File
+	buf   *bufio.Writer
 	sha1  hash.Hash
 	sha2  hash.Hash
 	size  int64
@@ -63,12 +65,20 @@ func (v *Vault) Create(name string) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create temporary file in vault %s: %w", v.dir, err)
 	}
-	return &Writer{vault: v, name: SafeFileName(name), file: f, sha1: sha1.New(), sha2: sha256.New()}, nil
+	return &Writer{
+		vault: v, name: SafeFileName(name), file: f,
+		buf:  bufio.NewWriterSize(f, writeBufferSize),
+		sha1: sha1.New(), sha2: sha256.New(),
+	}, nil
 }
+
+// writeBufferSize batches small writes, such as the lines that a base64
+// decoder yields, into few system calls.
+const writeBufferSize = 256 << 10
 
 // Write appends p to the file.
 func (w *Writer) Write(p []byte) (int, error) {
-	n, err := w.file.Write(p)
+	n, err := w.buf.Write(p)
 	w.sha1.Write(p[:n])
 	w.sha2.Write(p[:n])
 	w.size += int64(n)
@@ -89,6 +99,11 @@ func (w *Writer) Commit() (Record, error) {
 	}
 	w.done = true
 	tmp := w.file.Name()
+	if err := w.buf.Flush(); err != nil {
+		w.file.Close()
+		os.Remove(tmp)
+		return Record{}, fmt.Errorf("write vault file %s: %w", w.name, err)
+	}
 	if err := w.file.Sync(); err != nil {
 		w.file.Close()
 		os.Remove(tmp)
