@@ -1,6 +1,9 @@
 package sandbox
 
 import (
+	"fmt"
+	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -11,16 +14,25 @@ import (
 // "PutObject", "HeadBucket", ...) and, for instance metadata, "GetToken",
 // "GetMetadata" and "GetDynamicData".
 //
-// Throttling, server errors and latency apply to SSM, STS and S3 after the
-// request's signature has been verified. All methods are safe for
-// concurrent use.
+// Throttling, server errors, the errors of Fail and latency apply to SSM,
+// STS and S3 after the request's signature has been verified. All methods
+// are safe for concurrent use.
 type Faults struct {
 	mu                sync.Mutex
 	throttle          map[string]int
 	serverError       map[string]int
+	failures          map[string]failure
 	latency           map[string]time.Duration
 	calls             map[string]int
 	imdsTokenNoAnswer bool
+	imdsTokenStatus   int
+}
+
+// failure is the pending error of Fail for one operation.
+type failure struct {
+	code   string
+	status int
+	left   int
 }
 
 // faultKind is the failure that an arriving call must get.
@@ -30,7 +42,16 @@ const (
 	faultNone faultKind = iota
 	faultThrottle
 	faultServerError
+	faultFail
 )
+
+// arrival is the treatment of an arriving call: a delay, then its fault.
+type arrival struct {
+	kind  faultKind
+	delay time.Duration
+	// err is the error to return for faultFail.
+	err *APIError
+}
 
 // Throttle makes the next n calls of op fail with the service's throttling
 // error: SSM ThrottlingException, STS Throttling or S3 SlowDown. A later call
@@ -48,6 +69,27 @@ func (f *Faults) ServerError(op string, n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.serverError = setCount(f.serverError, op, n)
+}
+
+// Fail makes the next n calls of op fail with the AWS error code and HTTP
+// status, in the service's error shape: JSON with "__type" for SSM, an XML
+// ErrorResponse for STS and an XML Error for S3. A status of 0 means 500
+// for InternalServerError and 400 for any other code. It is for errors
+// that the sandbox does not produce by itself, such as InvalidInstanceId
+// from DescribeInstanceInformation with Filters, or AccessDenied from
+// AssumeRole for a role in the sandbox's own account. A later call
+// replaces the fault, and n <= 0 or an empty code switches it off.
+func (f *Faults) Fail(op, code string, status, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n <= 0 || code == "" {
+		delete(f.failures, op)
+		return
+	}
+	if f.failures == nil {
+		f.failures = map[string]failure{}
+	}
+	f.failures[op] = failure{code: code, status: status, left: n}
 }
 
 // Latency delays every later call of op by d before it is served, or until
@@ -74,6 +116,21 @@ func (f *Faults) IMDSTokenNoAnswer(on bool) {
 	f.imdsTokenNoAnswer = on
 }
 
+// IMDSTokenStatus makes every later IMDSv2 token request (PUT
+// /latest/api/token) fail with the HTTP status and EC2's HTML error page,
+// for a metadata service without IMDSv2. On 403, 404 and 405 the SDK's
+// IMDS client falls back to IMDSv1 unless its EnableFallback is false
+// (feature/ec2/imds v1.20.9). The status takes precedence over
+// IMDSTokenNoAnswer. A status outside 400 to 599 switches it off.
+func (f *Faults) IMDSTokenStatus(status int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if status < 400 || status > 599 {
+		status = 0
+	}
+	f.imdsTokenStatus = status
+}
+
 // Calls returns how many calls of op have arrived so far, faulted or not.
 // For SSM, STS and S3 only calls with a valid signature count.
 func (f *Faults) Calls(op string) int {
@@ -83,8 +140,9 @@ func (f *Faults) Calls(op string) int {
 }
 
 // arrive counts a call of op and returns the fault it must get and how long
-// to delay it first. Throttling takes precedence over server errors.
-func (f *Faults) arrive(op string) (faultKind, time.Duration) {
+// to delay it first. Throttling takes precedence over server errors, and
+// both over the errors of Fail. A fault that does not apply keeps its count.
+func (f *Faults) arrive(op string) arrival {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 
@@ -93,16 +151,26 @@ func (f *Faults) arrive(op string) (faultKind, time.Duration) {
 	}
 	f.calls[op]++
 
-	delay := f.latency[op]
-	if f.throttle[op] > 0 {
+	a := arrival{delay: f.latency[op]}
+	switch {
+	case f.throttle[op] > 0:
 		f.throttle[op]--
-		return faultThrottle, delay
-	}
-	if f.serverError[op] > 0 {
+		a.kind = faultThrottle
+	case f.serverError[op] > 0:
 		f.serverError[op]--
-		return faultServerError, delay
+		a.kind = faultServerError
+	case f.failures[op].left > 0:
+		fail := f.failures[op]
+		fail.left--
+		f.failures[op] = fail
+		a.kind = faultFail
+		a.err = &APIError{
+			Code:    fail.code,
+			Message: fmt.Sprintf("The sandbox returns %s for this %s call because a test requested it.", fail.code, op),
+			Status:  fail.status,
+		}
 	}
-	return faultNone, delay
+	return a
 }
 
 // countCall counts a call of op that no fault applies to.
@@ -119,6 +187,35 @@ func (f *Faults) tokenNoAnswer() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.imdsTokenNoAnswer
+}
+
+func (f *Faults) tokenStatus() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.imdsTokenStatus
+}
+
+// failIMDSToken responds to an IMDSv2 token request with the status of
+// IMDSTokenStatus, and counts and logs it as serveIMDS does. It returns
+// false, having written nothing, when r is no token request or the fault
+// is off.
+func (s *Server) failIMDSToken(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodPut || r.URL.Path != imdsTokenPath {
+		return false
+	}
+	status := s.faults.tokenStatus()
+	if status == 0 {
+		return false
+	}
+
+	s.faults.countCall("GetToken")
+	imdsError(w, status)
+	s.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
+		slog.String("service", "imds"),
+		slog.String("operation", "GetToken"),
+		slog.Int("status", status),
+		slog.String("fault", "IMDSTokenStatus"))
+	return true
 }
 
 func setCount(counts map[string]int, op string, n int) map[string]int {

@@ -201,6 +201,9 @@ func (s *Server) Close() error {
 // credential scope.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if isIMDSRequest(r) {
+		if s.failIMDSToken(w, r) {
+			return
+		}
 		s.serveIMDS(w, r)
 		return
 	}
@@ -335,17 +338,19 @@ func operationName(in *inbound) string {
 // applyFaults counts the call, delays it and fails it as the test requested.
 // It returns false when it has written the response, or the client gave up.
 func (s *Server) applyFaults(w http.ResponseWriter, in *inbound) bool {
-	kind, delay := s.faults.arrive(in.operation)
-	if delay > 0 && !s.sleep(in.r.Context(), delay) {
+	fault := s.faults.arrive(in.operation)
+	if fault.delay > 0 && !s.sleep(in.r.Context(), fault.delay) {
 		return false
 	}
 
 	var apiErr *APIError
-	switch kind {
+	switch fault.kind {
 	case faultThrottle:
 		apiErr = throttlingError(in.service)
 	case faultServerError:
 		apiErr = serverError(in.service)
+	case faultFail:
+		apiErr = fault.err
 	default:
 		return true
 	}
