@@ -4,9 +4,11 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/awsssm/awsssm/internal/sandbox/sandboxtest"
 )
 
 func roleAsset() Asset {
@@ -14,10 +16,14 @@ func roleAsset() Asset {
 }
 
 func TestNewInstanceRole(t *testing.T) {
-	fake := newFakeAWS(t)
-	t.Setenv(imdsEndpointVariable, fake.URL)
+	sb := sandboxtest.Start(t)
+	recorder := newRecordingProxy(t, sb.URL)
+	t.Setenv(imdsEndpointVariable, recorder.URL)
 
-	clients, err := New(context.Background(), Request{Asset: roleAsset()})
+	asset := roleAsset()
+	asset.EndpointURL = sb.URL
+
+	clients, err := New(context.Background(), Request{Asset: asset})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,15 +32,16 @@ func TestNewInstanceRole(t *testing.T) {
 	}
 
 	// New fetched the credentials: a token first, then the role with it.
-	requests := fake.recorded()
-	if len(requests) < 3 {
-		t.Fatalf("New sent %d requests to IMDS, want at least 3: %+v", len(requests), requests)
+	// The sandbox rejects a request without a valid token with 401.
+	seen := recorder.requests()
+	if len(seen) < 3 {
+		t.Fatalf("New sent %d requests to IMDS, want at least 3: %+v", len(seen), seen)
 	}
-	if requests[0].Method != http.MethodPut || requests[0].Path != "/latest/api/token" {
-		t.Errorf("first IMDS request = %s %s, want PUT /latest/api/token", requests[0].Method, requests[0].Path)
+	if seen[0].Method != http.MethodPut || seen[0].Path != "/latest/api/token" {
+		t.Errorf("first IMDS request = %s %s, want PUT /latest/api/token", seen[0].Method, seen[0].Path)
 	}
-	for _, r := range requests[1:] {
-		if r.IMDSToken != fakeIMDSToken {
+	for _, r := range seen[1:] {
+		if r.IMDSToken == "" {
 			t.Errorf("IMDS request %s %s without the IMDSv2 token", r.Method, r.Path)
 		}
 	}
@@ -43,49 +50,37 @@ func TestNewInstanceRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if creds.AccessKeyID != fakeRoleAccessKeyID || creds.SessionToken != fakeRoleToken {
-		t.Errorf("credentials = %q with token %q, want the instance role's", creds.AccessKeyID, creds.SessionToken)
+	if !strings.HasPrefix(creds.AccessKeyID, "ASIA") || creds.SessionToken == "" {
+		t.Errorf("credentials = %q with token %q, want the instance role's temporary ones", creds.AccessKeyID, creds.SessionToken)
+	}
+	if arn := callerARN(t, clients); arn != instanceRoleCallerARN {
+		t.Errorf("caller = %q, want %q", arn, instanceRoleCallerARN)
 	}
 }
 
 func TestNewInstanceRoleNoIMDSv1(t *testing.T) {
-	fake := newFakeAWS(t)
-	fake.imdsTokenCode = http.StatusForbidden
-	t.Setenv(imdsEndpointVariable, fake.URL)
+	// The SDK's IMDS client falls back to IMDSv1 after these statuses of
+	// the token request unless fallback is off.
+	for _, status := range []int{http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			sb := sandboxtest.Start(t)
+			sb.Server.Faults().IMDSTokenStatus(status)
+			t.Setenv(imdsEndpointVariable, sb.URL)
 
-	_, err := New(context.Background(), Request{Asset: roleAsset()})
-	if err == nil {
-		t.Fatal("New succeeded without an IMDSv2 token")
-	}
-	if !strings.HasPrefix(err.Error(), "use_role: ") {
-		t.Errorf("error %q does not name use_role", err)
-	}
-	for _, r := range fake.recorded() {
-		if r.Method == http.MethodGet {
-			t.Errorf("IMDS request %s %s sent after the token request failed: an IMDSv1 fallback", r.Method, r.Path)
-		}
-	}
-}
-
-func TestNewInstanceRoleHopLimit(t *testing.T) {
-	fake := newFakeAWS(t)
-	fake.imdsTokenHang = true
-	t.Setenv(imdsEndpointVariable, fake.URL)
-
-	start := time.Now()
-	_, err := New(context.Background(), Request{Asset: roleAsset()})
-	elapsed := time.Since(start)
-	if err == nil {
-		t.Fatal("New succeeded without a response to the token request")
-	}
-	for _, part := range []string{"did not respond to the IMDSv2 token request", fake.URL, "hop limit must be 2", "--http-put-response-hop-limit 2"} {
-		if !strings.Contains(err.Error(), part) {
-			t.Errorf("error %q does not contain %q", err, part)
-		}
-	}
-	// The wait is bounded; the margin is wide for a loaded machine.
-	if limit := imdsWait + 10*time.Second; elapsed > limit {
-		t.Errorf("New took %v, more than %v", elapsed, limit)
+			_, err := New(context.Background(), Request{Asset: roleAsset()})
+			if err == nil {
+				t.Fatal("New succeeded without an IMDSv2 token")
+			}
+			if !strings.HasPrefix(err.Error(), "use_role: ") {
+				t.Errorf("error %q does not name use_role", err)
+			}
+			if n := sb.Server.Faults().Calls("GetToken"); n < 1 {
+				t.Errorf("%d IMDSv2 token requests, want at least 1", n)
+			}
+			if n := sb.Server.Faults().Calls("GetMetadata"); n != 0 {
+				t.Errorf("%d metadata requests after the token request failed: an IMDSv1 fallback", n)
+			}
+		})
 	}
 }
 

@@ -4,18 +4,29 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/awsssm/awsssm/internal/sandbox"
+	"github.com/awsssm/awsssm/internal/sandbox/sandboxtest"
 )
 
 // credentialsText returns the credentials parameter for the temporary
 // credentials, expiring at expiration.
 func credentialsText(expiration time.Time) string {
-	return `{'Credentials': {'AccessKeyId': '` + tempAccessKeyID + `', 'SecretAccessKey': '` + exampleSecretAccessKey +
-		`', 'SessionToken': '` + tempSessionToken + `', 'Expiration': ` + pythonDatetime(expiration) + `}}`
+	return credentialsParameter(tempAccessKeyID, exampleSecretAccessKey, tempSessionToken, expiration)
+}
+
+// credentialsParameter returns the credentials parameter that a playbook
+// passes: the repr() of a boto3 AssumeRole response.
+func credentialsParameter(accessKeyID, secret, token string, expiration time.Time) string {
+	return `{'Credentials': {'AccessKeyId': '` + accessKeyID + `', 'SecretAccessKey': '` + secret +
+		`', 'SessionToken': '` + token + `', 'Expiration': ` + pythonDatetime(expiration) + `}}`
 }
 
 // pythonDatetime returns the repr() of t as a Python datetime in UTC.
@@ -24,25 +35,42 @@ func pythonDatetime(t time.Time) string {
 	return fmt.Sprintf("datetime.datetime(%d, %d, %d, %d, %d, %d, tzinfo=tzutc())", t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second())
 }
 
-// callerIdentity calls GetCallerIdentity with c and returns the request
-// that fake saw.
-func callerIdentity(t *testing.T, c *Clients, fake *fakeAWS) fakeRequest {
+// The caller ARNs that GetCallerIdentity returns for the sandbox's example
+// key, its instance role and the playbook role session.
+const (
+	exampleUserARN        = "arn:aws:iam::123456789012:user/" + sandbox.ExampleUserName
+	instanceRoleCallerARN = "arn:aws:sts::123456789012:assumed-role/" + sandbox.InstanceRoleName + "/" + sandbox.DefaultInstanceID
+	playbookRoleCallerARN = "arn:aws:sts::123456789012:assumed-role/playbook/playbook-run"
+)
+
+// playbookRoleARN is the role of the credentials that playbookCredentials
+// returns.
+const playbookRoleARN = "arn:aws:iam::123456789012:role/playbook"
+
+// playbookCredentials returns a credentials parameter as a playbook gets
+// it: from STS AssumeRole of the role playbook, called on the sandbox with
+// the example key.
+func playbookCredentials(t *testing.T, sb *sandboxtest.Sandbox) string {
 	t.Helper()
-	before := len(fake.recorded())
-	if _, err := c.STS.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
-		t.Fatalf("GetCallerIdentity: %v", err)
+	out, err := sts.NewFromConfig(sb.Config()).AssumeRole(context.Background(), &sts.AssumeRoleInput{
+		RoleArn:         aws.String(playbookRoleARN),
+		RoleSessionName: aws.String("playbook-run"),
+	})
+	if err != nil {
+		t.Fatalf("AssumeRole %s: %v", playbookRoleARN, err)
 	}
-	requests := fake.recorded()[before:]
-	if len(requests) != 1 {
-		t.Fatalf("GetCallerIdentity sent %d requests, want 1: %+v", len(requests), requests)
-	}
-	return requests[0]
+	c := out.Credentials
+	return credentialsParameter(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken), aws.ToTime(c.Expiration))
 }
 
+// The sandbox accepts a temporary key only with its exact session token,
+// and the long-term example key only without one. So the caller ARN that
+// GetCallerIdentity returns shows both the key and the token that signed.
+
 func TestNewCredentialPrecedence(t *testing.T) {
-	fake := newFakeAWS(t)
-	t.Setenv(imdsEndpointVariable, fake.URL)
-	fresh := credentialsText(time.Now().Add(time.Hour))
+	sb := sandboxtest.Start(t)
+	t.Setenv(imdsEndpointVariable, sb.URL)
+	fresh := playbookCredentials(t, sb)
 
 	cases := []struct {
 		name        string
@@ -50,19 +78,18 @@ func TestNewCredentialPrecedence(t *testing.T) {
 		keys        bool
 		credentials string
 		source      string
-		accessKeyID string
-		token       string
+		caller      string
 	}{
-		{"parameter over role and keys", true, true, fresh, SourceParameter, tempAccessKeyID, tempSessionToken},
-		{"parameter over keys", false, true, fresh, SourceParameter, tempAccessKeyID, tempSessionToken},
-		{"parameter alone", false, false, fresh, SourceParameter, tempAccessKeyID, tempSessionToken},
-		{"role over keys", true, true, "", SourceInstanceRole, fakeRoleAccessKeyID, fakeRoleToken},
-		{"role over blank parameter", true, false, " \n", SourceInstanceRole, fakeRoleAccessKeyID, fakeRoleToken},
-		{"keys", false, true, "", SourceAccessKey, exampleAccessKeyID, ""},
+		{"parameter over role and keys", true, true, fresh, SourceParameter, playbookRoleCallerARN},
+		{"parameter over keys", false, true, fresh, SourceParameter, playbookRoleCallerARN},
+		{"parameter alone", false, false, fresh, SourceParameter, playbookRoleCallerARN},
+		{"role over keys", true, true, "", SourceInstanceRole, instanceRoleCallerARN},
+		{"role over blank parameter", true, false, " \n", SourceInstanceRole, instanceRoleCallerARN},
+		{"keys", false, true, "", SourceAccessKey, exampleUserARN},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			asset := Asset{Region: "us-east-1", UseRole: c.useRole, EndpointURL: fake.URL}
+			asset := Asset{Region: "us-east-1", UseRole: c.useRole, EndpointURL: sb.URL}
 			if c.keys {
 				asset.AccessKey, asset.SecretKey = exampleAccessKeyID, exampleSecretAccessKey
 			}
@@ -74,13 +101,8 @@ func TestNewCredentialPrecedence(t *testing.T) {
 			if clients.Source != c.source {
 				t.Errorf("Source = %q, want %q", clients.Source, c.source)
 			}
-
-			got := callerIdentity(t, clients, fake)
-			if got.AccessKeyID != c.accessKeyID {
-				t.Errorf("request signed with %q, want %q", got.AccessKeyID, c.accessKeyID)
-			}
-			if got.SecurityToken != c.token {
-				t.Errorf("request session token = %q, want %q", got.SecurityToken, c.token)
+			if arn := callerARN(t, clients); arn != c.caller {
+				t.Errorf("caller = %q, want %q", arn, c.caller)
 			}
 		})
 	}
@@ -100,25 +122,33 @@ func TestNewWithoutCredentialSource(t *testing.T) {
 }
 
 func TestNewRejectsExpiredCredentials(t *testing.T) {
-	fake := newFakeAWS(t)
-	t.Setenv(imdsEndpointVariable, fake.URL)
-	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
-	asset := Asset{Region: "us-east-1", UseRole: true, AccessKey: exampleAccessKeyID, SecretKey: exampleSecretAccessKey, EndpointURL: fake.URL,
-		RoleARN: "arn:aws:iam::123456789012:role/ops"}
+	sb := sandboxtest.Start(t)
+	t.Setenv(imdsEndpointVariable, sb.URL)
+	keyID, secret, token, expiration := sb.Server.IssueCredentials(time.Hour)
+	text := credentialsParameter(keyID, secret, token, expiration)
+	asset := sandboxAsset(sb)
+	asset.UseRole = true
+	asset.RoleARN = "arn:aws:iam::123456789012:role/ops"
 
-	for _, expiration := range []time.Time{now.Add(-time.Hour), now.Add(30 * time.Second)} {
-		_, err := New(context.Background(), Request{Asset: asset, Credentials: credentialsText(expiration), Now: func() time.Time { return now }})
+	// An hour after the expiry, and 30 seconds before it, within the margin.
+	for _, now := range []time.Time{expiration.Add(time.Hour), expiration.Add(-30 * time.Second)} {
+		_, err := New(context.Background(), Request{Asset: asset, Credentials: text, Now: func() time.Time { return now }})
 		var paramErr *ParameterError
 		if !errors.As(err, &paramErr) || paramErr.Parameter != "credentials" {
-			t.Errorf("expiration %v: New = %v, want a *ParameterError for credentials", expiration, err)
+			t.Errorf("now %v: New = %v, want a *ParameterError for credentials", now, err)
 			continue
 		}
 		if want := expiration.Format("2006-01-02 15:04:05 UTC"); !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not give the expiry time %s", err, want)
 		}
 	}
-	if n := len(fake.recorded()); n != 0 {
-		t.Errorf("expired credentials sent %d requests, want none", n)
+
+	// The credentials are valid in the sandbox, so any call that New sent
+	// would have counted.
+	for _, op := range []string{"GetToken", "GetMetadata", "AssumeRole", "GetCallerIdentity"} {
+		if n := sb.Server.Faults().Calls(op); n != 0 {
+			t.Errorf("expired credentials sent %d %s calls, want none", n, op)
+		}
 	}
 }
 
@@ -154,7 +184,8 @@ func TestNewRegion(t *testing.T) {
 }
 
 func TestNewIgnoresAmbientSettings(t *testing.T) {
-	fake := newFakeAWS(t)
+	sb := sandboxtest.Start(t)
+	recorder := newRecordingProxy(t, sb.URL)
 	// Settings that config.LoadDefaultConfig would pick up.
 	ambient := map[string]string{
 		"AWS_ACCESS_KEY_ID":           "AKIAAMBIENTAMBIENT00",
@@ -173,18 +204,22 @@ func TestNewIgnoresAmbientSettings(t *testing.T) {
 		t.Setenv(k, v)
 	}
 
+	// The recorder, as the endpoint, shows the credential scope.
 	asset := validAsset()
-	asset.EndpointURL = fake.URL
+	asset.EndpointURL = recorder.URL
 	clients, err := New(context.Background(), Request{Asset: asset})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := callerIdentity(t, clients, fake)
-	if got.AccessKeyID != exampleAccessKeyID || got.SecurityToken != "" {
-		t.Errorf("request signed with %q and token %q, want the asset's key and no token", got.AccessKeyID, got.SecurityToken)
+	if arn := callerARN(t, clients); arn != exampleUserARN {
+		t.Errorf("caller = %q, want the asset's key without a session token", arn)
 	}
-	if got.Region != "us-east-1" || got.Service != "sts" {
-		t.Errorf("credential scope region %q, service %q, want us-east-1 and sts", got.Region, got.Service)
+	seen := recorder.requests()
+	if len(seen) != 1 {
+		t.Fatalf("GetCallerIdentity sent %d requests, want 1: %+v", len(seen), seen)
+	}
+	if seen[0].Region != "us-east-1" || seen[0].Service != "sts" {
+		t.Errorf("credential scope region %q, service %q, want us-east-1 and sts", seen[0].Region, seen[0].Service)
 	}
 
 	// Without endpoint_url the clients keep the SDK's own endpoints.
@@ -236,10 +271,11 @@ func TestNewEndpoint(t *testing.T) {
 }
 
 func TestNewAssumesRole(t *testing.T) {
-	fake := newFakeAWS(t)
+	sb := sandboxtest.Start(t)
+	recorder := newRecordingProxy(t, sb.URL)
 	const arn = "arn:aws:iam::123456789012:role/ops"
 	asset := validAsset()
-	asset.EndpointURL = fake.URL
+	asset.EndpointURL = recorder.URL
 	asset.RoleARN = arn
 	asset.ExternalID = "ext-42"
 
@@ -251,59 +287,70 @@ func TestNewAssumesRole(t *testing.T) {
 		t.Errorf("Source = %q, want %q", clients.Source, want)
 	}
 
-	requests := fake.recorded()
-	if len(requests) != 1 || requests[0].Action != "AssumeRole" {
-		t.Fatalf("New sent %+v, want one AssumeRole", requests)
+	seen := recorder.requests()
+	if len(seen) != 1 || seen[0].Form.Get("Action") != "AssumeRole" {
+		t.Fatalf("New sent %+v, want one AssumeRole", seen)
 	}
-	assume := requests[0]
-	if assume.AccessKeyID != exampleAccessKeyID {
-		t.Errorf("AssumeRole signed with %q, want the asset's key", assume.AccessKeyID)
+	assume := seen[0]
+	if assume.AccessKeyID != exampleAccessKeyID || assume.SecurityToken != "" {
+		t.Errorf("AssumeRole signed with %q and token %q, want the asset's key and no token", assume.AccessKeyID, assume.SecurityToken)
 	}
 	wantForm := map[string]string{"RoleArn": arn, "ExternalId": "ext-42", "RoleSessionName": "awsssm", "DurationSeconds": "3600"}
 	for k, v := range wantForm {
-		if assume.Form[k] != v {
-			t.Errorf("AssumeRole %s = %q, want %q", k, assume.Form[k], v)
+		if got := assume.Form.Get(k); got != v {
+			t.Errorf("AssumeRole %s = %q, want %q", k, got, v)
 		}
 	}
 
-	got := callerIdentity(t, clients, fake)
-	if got.AccessKeyID != fakeAssumedKeyID || got.SecurityToken != fakeAssumedToken {
-		t.Errorf("request signed with %q and token %q, want the assumed role's", got.AccessKeyID, got.SecurityToken)
+	if got := callerARN(t, clients); got != "arn:aws:sts::123456789012:assumed-role/ops/awsssm" {
+		t.Errorf("caller = %q, want the role session awsssm", got)
 	}
 }
 
 func TestNewAssumesRoleWithParameterCredentials(t *testing.T) {
-	fake := newFakeAWS(t)
+	sb := sandboxtest.Start(t)
+	recorder := newRecordingProxy(t, sb.URL)
+	keyID, secret, token, expiration := sb.Server.IssueCredentials(time.Hour)
 	asset := validAsset()
-	asset.EndpointURL = fake.URL
+	asset.EndpointURL = recorder.URL
 	asset.RoleARN = "arn:aws:iam::123456789012:role/ops"
 	asset.RoleSessionName = "playbook-7"
-	asset.SessionDuration = 900
+	asset.SessionDuration = 1800
 
-	clients, err := New(context.Background(), Request{Asset: asset, Credentials: credentialsText(time.Now().Add(time.Hour))})
+	clients, err := New(context.Background(), Request{Asset: asset, Credentials: credentialsParameter(keyID, secret, token, expiration)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := SourceParameter + " then role " + asset.RoleARN; clients.Source != want {
 		t.Errorf("Source = %q, want %q", clients.Source, want)
 	}
-	assume := fake.recorded()[0]
-	if assume.AccessKeyID != tempAccessKeyID || assume.SecurityToken != tempSessionToken {
+
+	seen := recorder.requests()
+	if len(seen) != 1 || seen[0].Form.Get("Action") != "AssumeRole" {
+		t.Fatalf("New sent %+v, want one AssumeRole", seen)
+	}
+	assume := seen[0]
+	if assume.AccessKeyID != keyID || assume.SecurityToken != token {
 		t.Errorf("AssumeRole signed with %q and token %q, want the parameter's", assume.AccessKeyID, assume.SecurityToken)
 	}
-	if assume.Form["RoleSessionName"] != "playbook-7" || assume.Form["DurationSeconds"] != "900" {
+	if assume.Form.Get("RoleSessionName") != "playbook-7" || assume.Form.Get("DurationSeconds") != "1800" {
 		t.Errorf("AssumeRole form = %v", assume.Form)
 	}
-	if _, ok := assume.Form["ExternalId"]; ok {
-		t.Errorf("AssumeRole sent ExternalId %q, want none", assume.Form["ExternalId"])
+	if assume.Form.Has("ExternalId") {
+		t.Errorf("AssumeRole sent ExternalId %q, want none", assume.Form.Get("ExternalId"))
+	}
+
+	if got := callerARN(t, clients); got != "arn:aws:sts::123456789012:assumed-role/ops/playbook-7" {
+		t.Errorf("caller = %q, want the role session playbook-7", got)
 	}
 }
 
 func TestNewAssumeRoleDenied(t *testing.T) {
-	fake := newFakeAWS(t)
-	fake.denyAssume = true
-	asset := validAsset()
-	asset.EndpointURL = fake.URL
+	sb := sandboxtest.Start(t)
+	// The role is in the sandbox's account, so only the fault denies it, as
+	// a trust policy that leaves out the caller does.
+	sb.Server.Faults().Fail("AssumeRole", "AccessDenied", http.StatusForbidden, 1)
+	asset := sandboxAsset(sb)
 	asset.RoleARN = "arn:aws:iam::123456789012:role/ops"
 
 	_, err := New(context.Background(), Request{Asset: asset})
@@ -318,23 +365,9 @@ func TestNewAssumeRoleDenied(t *testing.T) {
 	if strings.Contains(err.Error(), exampleSecretAccessKey) {
 		t.Errorf("error %q contains the secret key", err)
 	}
-}
-
-func TestNewRetriesThrottling(t *testing.T) {
-	fake := newFakeAWS(t)
-	fake.throttle = 2
-	asset := validAsset()
-	asset.EndpointURL = fake.URL
-	clients, err := New(context.Background(), Request{Asset: asset})
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	if _, err := clients.STS.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
-		t.Fatalf("GetCallerIdentity after 2 throttled attempts: %v", err)
-	}
-	if n := len(fake.recorded()); n != 3 {
-		t.Errorf("GetCallerIdentity took %d attempts, want 3", n)
+	// AccessDenied is final, so New must not retry it.
+	if n := sb.Server.Faults().Calls("AssumeRole"); n != 1 {
+		t.Errorf("%d AssumeRole calls, want 1", n)
 	}
 }
 
@@ -342,11 +375,9 @@ func TestNewBoundsAttempts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for the retryer's backoff, several seconds")
 	}
-	fake := newFakeAWS(t)
-	fake.throttle = 1000
-	asset := validAsset()
-	asset.EndpointURL = fake.URL
-	clients, err := New(context.Background(), Request{Asset: asset})
+	sb := sandboxtest.Start(t)
+	sb.Server.Faults().Throttle("GetCallerIdentity", 1000)
+	clients, err := New(context.Background(), Request{Asset: sandboxAsset(sb)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +386,7 @@ func TestNewBoundsAttempts(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "Throttling") {
 		t.Fatalf("GetCallerIdentity = %v, want a Throttling error", err)
 	}
-	if n := len(fake.recorded()); n != MaxAttempts {
+	if n := sb.Server.Faults().Calls("GetCallerIdentity"); n != MaxAttempts {
 		t.Errorf("GetCallerIdentity took %d attempts, want %d", n, MaxAttempts)
 	}
 }

@@ -1,6 +1,7 @@
 package awsconfig
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -10,48 +11,123 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/awsssm/awsssm/internal/sandbox/sandboxtest"
 )
 
-// newForwardProxy starts a loopback HTTP forward proxy that records the
-// host of each request and passes the request to target, whatever host it
-// names. Nothing leaves loopback.
-func newForwardProxy(t *testing.T, target string) (proxyURL string, hosts func() []string) {
+// recordingProxy is a loopback HTTP server that records each request and
+// passes it on to a target server, whatever host the request names. The
+// Host header stays the name that the client signed. A client can use it as
+// its forward proxy or as its endpoint. Nothing leaves loopback.
+type recordingProxy struct {
+	URL string
+
+	target    *url.URL
+	transport *http.Transport
+
+	mu   sync.Mutex
+	seen []proxiedRequest
+}
+
+// proxiedRequest is what a recordingProxy saw of one request.
+type proxiedRequest struct {
+	Method string
+	// URLHost is the host of the absolute URL that a client sends to a
+	// forward proxy. It is empty for a request sent to the proxy as the
+	// endpoint.
+	URLHost string
+	Host    string // the Host header
+	Path    string
+	// AccessKeyID, Region and Service come from the SigV4 credential scope.
+	AccessKeyID, Region, Service string
+	SecurityToken                string     // X-Amz-Security-Token
+	IMDSToken                    string     // X-Aws-Ec2-Metadata-Token
+	Form                         url.Values // a form-encoded body, such as an STS call
+}
+
+func newRecordingProxy(t *testing.T, target string) *recordingProxy {
 	t.Helper()
 	targetURL, err := url.Parse(target)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The proxy's own requests go straight to the target, whatever proxy
+	// the test sets in the process environment.
+	p := &recordingProxy{target: targetURL, transport: &http.Transport{Proxy: nil}}
+	server := httptest.NewServer(p)
+	p.URL = server.URL
+	t.Cleanup(func() {
+		server.Close()
+		p.transport.CloseIdleConnections()
+	})
+	return p
+}
 
-	var mu sync.Mutex
-	var seen []string
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		seen = append(seen, r.URL.Host)
-		mu.Unlock()
+// requests returns the requests seen so far, in order of arrival.
+func (p *recordingProxy) requests() []proxiedRequest {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.seen)
+}
 
-		// The Host header keeps the name the client signed.
-		out := r.Clone(r.Context())
-		out.RequestURI = ""
-		out.URL.Scheme, out.URL.Host = targetURL.Scheme, targetURL.Host
-		resp, err := http.DefaultTransport.RoundTrip(out)
+func (p *recordingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	seen := proxiedRequest{
+		Method:        r.Method,
+		URLHost:       r.URL.Host,
+		Host:          r.Host,
+		Path:          r.URL.Path,
+		SecurityToken: r.Header.Get("X-Amz-Security-Token"),
+		IMDSToken:     r.Header.Get("X-Aws-Ec2-Metadata-Token"),
+	}
+	seen.AccessKeyID, seen.Region, seen.Service = credentialScope(r.Header.Get("Authorization"))
+
+	out := r.Clone(r.Context())
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
+		seen.Form, err = url.ParseQuery(string(body))
+		if err != nil {
+			http.Error(w, "invalid form body: "+err.Error(), http.StatusBadRequest)
+			return
 		}
-		w.WriteHeader(resp.StatusCode)
-		_, _ = io.Copy(w, resp.Body)
-	}))
-	t.Cleanup(proxy.Close)
-
-	return proxy.URL, func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(seen)
+		out.Body = io.NopCloser(bytes.NewReader(body))
 	}
+	p.mu.Lock()
+	p.seen = append(p.seen, seen)
+	p.mu.Unlock()
+
+	out.RequestURI = ""
+	out.URL.Scheme, out.URL.Host = p.target.Scheme, p.target.Host
+	resp, err := p.transport.RoundTrip(out)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
+}
+
+// credentialScope returns the access key ID, region and service of the
+// SigV4 Authorization header, or empty strings when it has none.
+func credentialScope(authorization string) (accessKeyID, region, service string) {
+	_, rest, found := strings.Cut(authorization, "Credential=")
+	if !found {
+		return "", "", ""
+	}
+	scope, _, _ := strings.Cut(rest, ",")
+	// KEY/DATE/REGION/SERVICE/aws4_request
+	parts := strings.Split(strings.TrimSpace(scope), "/")
+	if len(parts) != 5 {
+		return "", "", ""
+	}
+	return parts[0], parts[2], parts[3]
 }
 
 // proxiedHost is an endpoint host in the reserved .test domain, which DNS
@@ -59,6 +135,7 @@ func newForwardProxy(t *testing.T, target string) (proxyURL string, hosts func()
 const proxiedHost = "sts.awsssm-proxy.test"
 
 func TestNewUsesProxyFromEnv(t *testing.T) {
+	sb := sandboxtest.Start(t)
 	cases := map[string]func(t *testing.T, proxyURL string) map[string]string{
 		"upper case": func(t *testing.T, proxyURL string) map[string]string {
 			return map[string]string{"HTTP_PROXY": proxyURL}
@@ -77,21 +154,27 @@ func TestNewUsesProxyFromEnv(t *testing.T) {
 	}
 	for name, env := range cases {
 		t.Run(name, func(t *testing.T) {
-			fake := newFakeAWS(t)
-			proxyURL, hosts := newForwardProxy(t, fake.URL)
-			asset := validAsset()
+			proxy := newRecordingProxy(t, sb.URL)
+			asset := sandboxAsset(sb)
 			asset.EndpointURL = "http://" + proxiedHost
 
-			clients, err := New(context.Background(), Request{Asset: asset, Env: env(t, proxyURL)})
+			clients, err := New(context.Background(), Request{Asset: asset, Env: env(t, proxy.URL)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := callerIdentity(t, clients, fake)
-			if got.Host != proxiedHost {
-				t.Errorf("request Host = %q, want %q", got.Host, proxiedHost)
+			// The sandbox checks the signature, which covers the Host header.
+			if arn := callerARN(t, clients); arn != exampleUserARN {
+				t.Errorf("caller = %q, want the example user", arn)
 			}
-			if seen := hosts(); !slices.Equal(seen, []string{proxiedHost}) {
-				t.Errorf("proxy saw hosts %q, want [%s]", seen, proxiedHost)
+			seen := proxy.requests()
+			if len(seen) != 1 {
+				t.Fatalf("proxy saw %d requests, want 1: %+v", len(seen), seen)
+			}
+			if seen[0].URLHost != proxiedHost {
+				t.Errorf("proxy saw a request for host %q, want %q", seen[0].URLHost, proxiedHost)
+			}
+			if seen[0].Host != proxiedHost {
+				t.Errorf("request Host = %q, want %q", seen[0].Host, proxiedHost)
 			}
 		})
 	}

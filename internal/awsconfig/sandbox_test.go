@@ -136,14 +136,20 @@ func TestSandboxInstanceRoleHopLimit(t *testing.T) {
 	asset := sandboxAsset(sb)
 	asset.UseRole = true
 
+	start := time.Now()
 	_, err := New(context.Background(), Request{Asset: asset})
+	elapsed := time.Since(start)
 	if err == nil {
 		t.Fatal("New succeeded without a response to the token request")
 	}
-	for _, part := range []string{"use_role: the instance metadata service at " + sb.URL, "hop limit must be 2", "--http-put-response-hop-limit 2"} {
+	for _, part := range []string{"use_role: the instance metadata service at " + sb.URL, "did not respond to the IMDSv2 token request", "hop limit must be 2", "--http-put-response-hop-limit 2"} {
 		if !strings.Contains(err.Error(), part) {
 			t.Errorf("error %q does not contain %q", err, part)
 		}
+	}
+	// The wait is bounded. The margin is wide for a loaded machine.
+	if limit := imdsWait + 10*time.Second; elapsed > limit {
+		t.Errorf("New took %v, more than %v", elapsed, limit)
 	}
 	if n := sb.Server.Faults().Calls("GetMetadata"); n != 0 {
 		t.Errorf("%d metadata requests without a token, want none", n)
@@ -275,11 +281,11 @@ func TestSandboxS3Checksums(t *testing.T) {
 
 func TestSandboxThroughProxy(t *testing.T) {
 	sb := sandboxtest.Start(t)
-	proxyURL, hosts := newForwardProxy(t, sb.URL)
+	proxy := newRecordingProxy(t, sb.URL)
 	asset := sandboxAsset(sb)
 	asset.EndpointURL = "http://" + proxiedHost
 
-	clients, err := New(context.Background(), Request{Asset: asset, Env: map[string]string{"http_proxy": proxyURL}})
+	clients, err := New(context.Background(), Request{Asset: asset, Env: map[string]string{"http_proxy": proxy.URL}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,11 +297,11 @@ func TestSandboxThroughProxy(t *testing.T) {
 		t.Errorf("S3 ListBuckets through the proxy: %v", err)
 	}
 
-	seen := hosts()
+	seen := proxy.requests()
 	if len(seen) != 3 {
-		t.Errorf("proxy saw %d requests, want 3: %q", len(seen), seen)
+		t.Errorf("proxy saw %d requests, want 3: %+v", len(seen), seen)
 	}
-	if i := slices.IndexFunc(seen, func(h string) bool { return h != proxiedHost }); i >= 0 {
-		t.Errorf("proxy saw host %q, want only %s", seen[i], proxiedHost)
+	if i := slices.IndexFunc(seen, func(r proxiedRequest) bool { return r.URLHost != proxiedHost }); i >= 0 {
+		t.Errorf("proxy saw a request for host %q, want only %s", seen[i].URLHost, proxiedHost)
 	}
 }

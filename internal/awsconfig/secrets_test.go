@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awsssm/awsssm/internal/sandbox/sandboxtest"
 )
 
 func TestSecrets(t *testing.T) {
@@ -48,30 +50,38 @@ func TestSecretsTrimmedSecretKey(t *testing.T) {
 }
 
 func TestNewDebugLog(t *testing.T) {
-	fake := newFakeAWS(t)
+	sb := sandboxtest.Start(t)
+	keyID, secret, token, expiration := sb.Server.IssueCredentials(time.Hour)
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	asset := validAsset()
-	asset.EndpointURL = fake.URL
+	asset.EndpointURL = sb.URL
 	asset.RoleARN = "arn:aws:iam::123456789012:role/ops"
 	r := Request{
 		Asset:       asset,
-		Credentials: credentialsText(time.Now().Add(time.Hour)),
+		Credentials: credentialsParameter(keyID, secret, token, expiration),
 		Region:      "eu-west-3",
 		Env:         map[string]string{"HTTPS_PROXY": "http://soar:proxy-pass@127.0.0.1:3128"},
 		Logger:      logger,
 	}
 
-	if _, err := New(context.Background(), r); err != nil {
+	clients, err := New(context.Background(), r)
+	if err != nil {
 		t.Fatal(err)
 	}
+	role, err := clients.Config.Credentials.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	log := buf.String()
-	for _, want := range []string{"the credentials parameter then role arn:aws:iam::123456789012:role/ops", "region=eu-west-3", "endpoint=" + fake.URL, "HTTPS_PROXY=http://soar:xxxxx@127.0.0.1:3128 (asset)"} {
+	for _, want := range []string{"the credentials parameter then role arn:aws:iam::123456789012:role/ops", "region=eu-west-3", "endpoint=" + sb.URL, "HTTPS_PROXY=http://soar:xxxxx@127.0.0.1:3128 (asset)"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("debug log does not contain %q:\n%s", want, log)
 		}
 	}
-	for _, secret := range append(Secrets(r), fakeAssumedSecret, fakeAssumedToken) {
+	// The assumed role's own secret and token come from the sandbox.
+	for _, secret := range append(Secrets(r), role.SecretAccessKey, role.SessionToken) {
 		if strings.Contains(log, secret) {
 			t.Errorf("debug log contains the secret %q:\n%s", secret, log)
 		}
