@@ -315,3 +315,31 @@ func lookupString(m map[string]any, path string) string {
 	s, _ := v.(string)
 	return s
 }
+
+func TestCredentialsEchoAlwaysMasked(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	keyID, secret, token, _ := sb.Server.IssueCredentials(time.Hour)
+	// JSON may escape characters that the decoded secret holds plainly, so
+	// the text never contains the secret as such.
+	escaped := func(s string) string {
+		return strings.NewReplacer("/", `\/`, "+", `\u002B`).Replace(s)
+	}
+
+	inputs := map[string]any{
+		"escaped JSON text": fmt.Sprintf(`{"AccessKeyId": %q, "SecretAccessKey": "%s", "SessionToken": "%s"}`, keyID, escaped(secret), escaped(token)),
+		"JSON object":       map[string]any{"AccessKeyId": keyID, "SecretAccessKey": secret, "SessionToken": token},
+	}
+	for name, credentials := range inputs {
+		t.Run(name, func(t *testing.T) {
+			run := runAction(t, sb, "describe_instance", assetWithoutKeys(sb), map[string]any{
+				"instance_id": linuxInstance,
+				"credentials": credentials,
+			})
+			assert.Equal(t, connector.Mask, run.result(t).Parameter["credentials"])
+			for _, s := range []string{secret, token, escaped(secret), escaped(token)} {
+				assert.NotContains(t, run.stdout, s)
+				assert.NotContains(t, run.stderr, s)
+			}
+		})
+	}
+}

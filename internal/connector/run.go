@@ -20,6 +20,10 @@ import (
 	"github.com/awsssm/awsssm/internal/vault"
 )
 
+// credentialsParameter is the action parameter that carries temporary
+// credentials, as the existing app named it.
+const credentialsParameter = "credentials"
+
 // Exit statuses of a run.
 const (
 	ExitSuccess = 0 // every parameter set succeeded
@@ -237,7 +241,7 @@ func (r *run) runOne(ctx context.Context, spec *ActionSpec, handler Handler, env
 			r.redactor.Add(s)
 		}
 	}
-	if s, ok := raw["credentials"].(string); ok {
+	if s, ok := raw[credentialsParameter].(string); ok {
 		r.redactor.Add(awsconfig.Secrets(awsconfig.Request{Credentials: s, Env: clients.env})...)
 	}
 	result.Parameter = maskParameters(raw, secretNames)
@@ -258,7 +262,7 @@ func (r *run) runOne(ctx context.Context, spec *ActionSpec, handler Handler, env
 		}
 	}()
 
-	credentials, _ := params["credentials"].(string)
+	credentials, _ := params[credentialsParameter].(string)
 	region, _ := params["region"].(string)
 	env.AWS, err = clients.get(ctx, credentials, region)
 	if err != nil {
@@ -295,11 +299,15 @@ func (r *run) runOne(ctx context.Context, spec *ActionSpec, handler Handler, env
 }
 
 // secretParameterNames returns the parameters of raw whose values are
-// secrets: the password-typed ones, and those the handler names.
+// secrets: the password-typed ones, credentials, and those the handler
+// names. The credentials parameter is masked as a whole in the echo,
+// because its text may spell the secret key and token differently from
+// their decoded values (JSON's \/ or \u002B, Python's \x2f), which
+// substring masking cannot find.
 func secretParameterNames(spec *ActionSpec, handler Handler, raw map[string]any) []string {
 	var names []string
 	for name, field := range spec.Parameters {
-		if field.DataType == TypePassword {
+		if field.DataType == TypePassword || name == credentialsParameter {
 			names = append(names, name)
 		}
 	}
