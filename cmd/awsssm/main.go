@@ -27,7 +27,9 @@ func main() {
 		os.Exit(connector.ExitUsage)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP arrives when the terminal of a run by hand closes; like SIGINT
+	// and SIGTERM it ends the run with a result rather than mid-write.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 
 	code := connector.Main(ctx, connector.Options{

@@ -416,7 +416,7 @@ func TestRunDocumentWaitRunsOut(t *testing.T) {
 
 	res := run.result(t)
 	assert.Contains(t, res.Message, "did not finish within 1s")
-	assert.Contains(t, res.Message, "read the result later with the command ID")
+	assert.Contains(t, res.Message, "follow it with list commands")
 	assert.Equal(t, "Command still running", summaryValue(t, res, "status"))
 	commandID, _ := summaryValue(t, res, "command_id").(string)
 	assert.Equal(t, lookupString(run.data(t), "Command.CommandId"), commandID)

@@ -118,5 +118,5 @@ func TestWaitTimeoutMessageSaysWhatToDo(t *testing.T) {
 	err := &WaitTimeoutError{CommandID: "c1", Waited: "10s", Pending: []string{"i-1 (InProgress)"}}
 	assert.Contains(t, err.Error(), "command c1 did not finish within 10s")
 	assert.Contains(t, err.Error(), "i-1 (InProgress)")
-	assert.Contains(t, err.Error(), "Raise wait_seconds")
+	assert.Contains(t, err.Error(), "raise wait_seconds or follow it with list commands (command_id c1)")
 }

@@ -99,6 +99,6 @@ type WaitTimeoutError struct {
 }
 
 func (e *WaitTimeoutError) Error() string {
-	return fmt.Sprintf("command %s did not finish within %s; still running: %s. Raise wait_seconds, or read the result later with the command ID",
-		e.CommandID, e.Waited, strings.Join(e.Pending, ", "))
+	return fmt.Sprintf("command %s did not finish within %s (still running: %s); it keeps running on the instance, so raise wait_seconds or follow it with list commands (command_id %s)",
+		e.CommandID, e.Waited, strings.Join(e.Pending, ", "), e.CommandID)
 }

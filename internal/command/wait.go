@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -128,9 +129,20 @@ func (e *Engine) Wait(ctx context.Context, sent *Sent, instanceIDs []string, wai
 			return invocations, &WaitTimeoutError{CommandID: sent.CommandID, Waited: wait.String(), Pending: pending}
 		}
 		if err := delay.sleep(ctx, deadline.Sub(e.now())); err != nil {
-			return nil, fmt.Errorf("wait for command %s: %w", sent.CommandID, err)
+			return nil, stoppedWaiting(sent.CommandID, err)
 		}
 	}
+}
+
+// stoppedWaiting explains that the run ended before the command did, which
+// SSM does not notice: the command goes on running on the instance.
+func stoppedWaiting(commandID string, cause error) error {
+	reason := "the run was cancelled"
+	if errors.Is(cause, context.DeadlineExceeded) {
+		reason = "the run's time ran out"
+	}
+	return fmt.Errorf("stopped waiting for command %s because %s; the command keeps running on the instance, so follow it with list commands (command_id %s): %w",
+		commandID, reason, commandID, cause)
 }
 
 func statusOrWaiting(status string) string {
@@ -164,7 +176,7 @@ func (e *Engine) pollOne(ctx context.Context, commandID, instanceID string) (str
 	case ErrorCode(err) == "InvalidPluginName":
 		return "", err
 	case ctx.Err() != nil:
-		return "", fmt.Errorf("wait for command %s on %s: %w", commandID, instanceID, ctx.Err())
+		return "", stoppedWaiting(commandID, ctx.Err())
 	}
 	return "", fmt.Errorf("get command invocation %s on %s: %w", commandID, instanceID, Explain(err))
 }

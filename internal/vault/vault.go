@@ -15,9 +15,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
+
+// incomingPattern names files still being written. A process killed before
+// Commit or Abort (SIGKILL, a crash) leaves one behind.
+const incomingPattern = ".incoming-*"
+
+// staleAge is the age after which a file still being written is taken as
+// left behind: no single action runs that long.
+const staleAge = 24 * time.Hour
 
 // Vault is a vault directory.
 type Vault struct {
@@ -61,7 +70,8 @@ func (v *Vault) Create(name string) (*Writer, error) {
 	if err := os.MkdirAll(v.dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create vault directory %s: %w", v.dir, err)
 	}
-	f, err := os.CreateTemp(v.dir, ".incoming-*")
+	v.removeStale()
+	f, err := os.CreateTemp(v.dir, incomingPattern)
 	if err != nil {
 		return nil, fmt.Errorf("create temporary file in vault %s: %w", v.dir, err)
 	}
@@ -75,6 +85,18 @@ func (v *Vault) Create(name string) (*Writer, error) {
 // writeBufferSize batches small writes, such as the lines that a base64
 // decoder yields, into few system calls.
 const writeBufferSize = 256 << 10
+
+// removeStale deletes files still being written that are older than
+// staleAge, which a killed process left behind. Failures are ignored: the
+// files take space but do no harm.
+func (v *Vault) removeStale() {
+	matches, _ := filepath.Glob(filepath.Join(v.dir, incomingPattern))
+	for _, path := range matches {
+		if info, err := os.Stat(path); err == nil && time.Since(info.ModTime()) > staleAge {
+			os.Remove(path)
+		}
+	}
+}
 
 // Write appends p to the file.
 func (w *Writer) Write(p []byte) (int, error) {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -60,4 +61,22 @@ func TestSafeFileNameStaysInsideVault(t *testing.T) {
 	for in, want := range cases {
 		assert.Equal(t, want, SafeFileName(in), "SafeFileName(%q)", in)
 	}
+}
+
+func TestCreateRemovesStaleIncomingFiles(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, ".incoming-stale")
+	fresh := filepath.Join(dir, ".incoming-fresh")
+	for _, p := range []string{stale, fresh} {
+		require.NoError(t, os.WriteFile(p, []byte("partial"), 0o600))
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	require.NoError(t, os.Chtimes(stale, old, old))
+
+	w, err := New(dir).Create("x")
+	require.NoError(t, err)
+	w.Abort()
+
+	assert.NoFileExists(t, stale, "a file left behind by a killed run is removed")
+	assert.FileExists(t, fresh, "a file another run may still be writing stays")
 }

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/awsssm/awsssm/internal/connector"
+	"github.com/awsssm/awsssm/internal/sandbox/sandboxtest"
+)
+
+// A signal while the connector waits for a command still yields one JSON
+// result that says the command goes on running, and leaves the vault clean.
+func TestSignalDuringWaitGivesResult(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	sb.Server.HangCommands(true)
+
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			doc, err := json.Marshal(map[string]any{
+				"identifier": "execute_program",
+				"config":     testAsset(sb),
+				"parameters": []map[string]any{{
+					"instance_id": linuxInstance, "command": "sleep 30", "save_output_to_vault": true,
+				}},
+			})
+			require.NoError(t, err)
+
+			vaultDir := filepath.Join(t.TempDir(), "vault")
+			cmd := exec.Command(binaryPath, "--vault-dir", vaultDir)
+			cmd.Stdin = bytes.NewReader(doc)
+			cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, sb.Env()...)
+			var stdout bytes.Buffer
+			cmd.Stdout = &stdout
+			stderr, err := cmd.StderrPipe()
+			require.NoError(t, err)
+			require.NoError(t, cmd.Start())
+
+			// Signal once the command has been sent, then drain stderr.
+			lines := bufio.NewScanner(stderr)
+			for lines.Scan() {
+				if strings.Contains(lines.Text(), "Sent command") {
+					require.NoError(t, cmd.Process.Signal(sig))
+					break
+				}
+			}
+			for lines.Scan() {
+			}
+
+			err = cmd.Wait()
+			var exit *exec.ExitError
+			require.True(t, errors.As(err, &exit), "the run must fail, got %v", err)
+			assert.Equal(t, 1, exit.ExitCode())
+
+			var out connector.Output
+			require.NoError(t, json.Unmarshal(stdout.Bytes(), &out), "stdout: %q", stdout.String())
+			require.Len(t, out.ResultData, 1)
+			msg := out.ResultData[0].Message
+			assert.Contains(t, msg, "the run was cancelled")
+			assert.Contains(t, msg, "keeps running on the instance")
+			assert.Empty(t, vaultFiles(t, vaultDir), "nothing partial in the vault")
+		})
+	}
+}
