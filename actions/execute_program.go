@@ -60,6 +60,11 @@ func executeProgram(ctx context.Context, env *connector.Env, p executeProgramPar
 	if err := p.check(); err != nil {
 		return nil, err
 	}
+	if p.SaveOutputToVault {
+		if err := env.Vault.Check(); err != nil {
+			return nil, err
+		}
+	}
 	engine := newEngine(env)
 
 	platform, err := resolvePlatform(ctx, env, p.InstanceID, p.PlatformType)
@@ -130,7 +135,13 @@ func executeProgram(ctx context.Context, env *connector.Env, p executeProgramPar
 	for i, step := range inv.Steps {
 		out, records, err := readStep(ctx, env, engine, sent.CommandID, inv, step, p.SaveOutputToVault)
 		if err != nil {
-			return outcome, err
+			// The command ran; say so, with what is known of its result.
+			summary.Set("status", "Command ran, output not read")
+			summary.Set("command_id", sent.CommandID)
+			summary.Set("exit_code", inv.ResponseCode())
+			outcome.Summary = reorder(summary)
+			return outcome, fmt.Errorf("command %s ran on %s with status %s and exit code %d, but its output could not be read: %w",
+				sent.CommandID, p.InstanceID, inv.Status, inv.ResponseCode(), err)
 		}
 		outputs = append(outputs, out)
 		if i == 0 {

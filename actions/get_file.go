@@ -74,6 +74,9 @@ func getFile(ctx context.Context, env *connector.Env, p getFileParams) (*connect
 	if err := checkRange("wait_seconds", p.WaitSeconds, 1, maxWaitSeconds, "seconds"); err != nil {
 		return nil, err
 	}
+	if err := env.Vault.Check(); err != nil {
+		return nil, err
+	}
 	engine := newEngine(env)
 
 	platform, err := resolvePlatform(ctx, env, p.InstanceID, p.PlatformType)

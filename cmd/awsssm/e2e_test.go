@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -342,4 +343,26 @@ func TestCredentialsEchoAlwaysMasked(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestUnwritableVaultFailsBeforeSending(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	notADir := filepath.Join(t.TempDir(), "afile")
+	require.NoError(t, os.WriteFile(notADir, nil, 0o600))
+
+	cases := map[string]map[string]any{
+		"execute_program": {"instance_id": linuxInstance, "command": "echo ran", "save_output_to_vault": true},
+		"get_file":        {"instance_id": linuxInstance, "file_path": "/etc/passwd"},
+	}
+	for action, params := range cases {
+		t.Run(action, func(t *testing.T) {
+			doc, err := json.Marshal(map[string]any{"identifier": action, "config": testAsset(sb), "parameters": []any{params}})
+			require.NoError(t, err)
+			run := runBinary(t, sb, doc, "--vault-dir", notADir)
+			assert.Equal(t, 1, run.code)
+			assert.Contains(t, run.result(t).Message, "not usable")
+			assert.Contains(t, run.result(t).Message, "--vault-dir")
+		})
+	}
+	assert.Zero(t, sb.Server.Faults().Calls("SendCommand"), "nothing ran on the instance")
 }

@@ -63,6 +63,21 @@ type Writer struct {
 	done  bool
 }
 
+// Check makes sure files can be written to the vault, so an action can
+// fail before it changes anything on an instance rather than after.
+func (v *Vault) Check() error {
+	if err := os.MkdirAll(v.dir, 0o750); err != nil {
+		return fmt.Errorf("vault %s is not usable: %w; set --vault-dir or AWSSSM_VAULT_DIR to a writable directory", v.dir, err)
+	}
+	f, err := os.CreateTemp(v.dir, incomingPattern)
+	if err != nil {
+		return fmt.Errorf("vault %s is not writable: %w; set --vault-dir or AWSSSM_VAULT_DIR to a writable directory", v.dir, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
 // Create starts a file named name. Only the base name is kept, cleaned of
 // path separators and control characters, so a name taken from an instance
 // can never place a file outside the vault.
