@@ -366,3 +366,18 @@ func TestUnwritableVaultFailsBeforeSending(t *testing.T) {
 	}
 	assert.Zero(t, sb.Server.Faults().Calls("SendCommand"), "nothing ran on the instance")
 }
+
+func TestBucketInOtherRegionIsFollowed(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	require.NoError(t, sb.Server.CreateBucket(testBucket, "us-east-1"))
+
+	// The action runs in eu-west-3 while the asset's bucket is in us-east-1.
+	run := runAction(t, sb, "execute_program", testAsset(sb), map[string]any{
+		"instance_id": linuxInstance,
+		"command":     "echo across regions",
+		"region":      "eu-west-3",
+	})
+	require.Equal(t, 0, run.code, "stdout: %s\nstderr: %s", run.stdout, run.stderr)
+	assert.Equal(t, "across regions\n", lookupString(run.data(t), "File.output"))
+	assert.Contains(t, run.stderr, "is in us-east-1")
+}

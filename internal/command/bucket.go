@@ -2,9 +2,11 @@ package command
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -18,13 +20,22 @@ func (e *Engine) EnsureBucket(ctx context.Context, bucket string) error {
 		return err
 	}
 
-	head, err := e.S3.HeadBucket(ctx, &s3.HeadBucketInput{
-		Bucket:              aws.String(bucket),
-		ExpectedBucketOwner: aws.String(e.account),
-	})
+	head := &s3.HeadBucketInput{Bucket: aws.String(bucket), ExpectedBucketOwner: aws.String(e.account)}
+	out, err := e.S3.HeadBucket(ctx, head)
+
+	// A bucket in another Region answers with an error and names its Region
+	// in a header; ask again there, as S3 clients do.
+	if region := bucketRegionHeader(err); err != nil && region != "" && region != e.Region {
+		e.addRegionClient(bucket, region)
+		out, err = e.s3Regions[bucket].HeadBucket(ctx, head)
+		if err == nil {
+			e.progress("S3 bucket %s is in %s; reading command output from there", bucket, region)
+		}
+	}
+
 	switch code := ErrorCode(err); {
 	case err == nil:
-		if region := aws.ToString(head.BucketRegion); region != "" && region != e.Region {
+		if region := aws.ToString(out.BucketRegion); region != "" && region != e.Region && e.s3Regions[bucket] == nil {
 			e.addRegionClient(bucket, region)
 		}
 		return nil
@@ -37,6 +48,16 @@ func (e *Engine) EnsureBucket(ctx context.Context, bucket string) error {
 	default:
 		return fmt.Errorf("check S3 bucket %s: %w", bucket, Explain(err))
 	}
+}
+
+// bucketRegionHeader returns the x-amz-bucket-region header of a failed S3
+// response, or "".
+func bucketRegionHeader(err error) string {
+	var re *awshttp.ResponseError
+	if err == nil || !errors.As(err, &re) || re.Response == nil {
+		return ""
+	}
+	return re.Response.Header.Get("X-Amz-Bucket-Region")
 }
 
 func isNotFound(err error) bool {
