@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/awsssm/awsssm/internal/awsconfig"
 	"github.com/awsssm/awsssm/internal/awsdata"
 	"github.com/awsssm/awsssm/internal/command"
 	"github.com/awsssm/awsssm/internal/connector"
@@ -100,6 +101,9 @@ func outputBucket(ctx context.Context, env *connector.Env, engine *command.Engin
 	}
 	if bucket == "" {
 		return "", nil
+	}
+	if err := awsconfig.CheckBucketName(bucket); err != nil {
+		return "", fmt.Errorf("invalid parameter \"output_s3_bucket_name\": %v", err)
 	}
 	if err := engine.EnsureBucket(ctx, bucket); err != nil {
 		return "", err

@@ -40,7 +40,7 @@ func testConnectivity(ctx context.Context, env *connector.Env, _ testConnectivit
 	if _, err := env.AWS.SSM.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{MaxResults: aws.Int32(5)}); err != nil {
 		return outcome, fmt.Errorf("test connectivity failed: SSM DescribeInstanceInformation in %s: %w", env.AWS.Region, command.Explain(err))
 	}
-	env.Progress("SSM answers in %s", env.AWS.Region)
+	env.Progress("SSM DescribeInstanceInformation succeeded in %s", env.AWS.Region)
 
 	if bucket := env.DefaultS3Bucket; bucket != "" {
 		data["DefaultS3Bucket"] = bucket
@@ -55,6 +55,10 @@ func testConnectivity(ctx context.Context, env *connector.Env, _ testConnectivit
 		default:
 			return outcome, fmt.Errorf("test connectivity failed: S3 HeadBucket %s: %w (the bucket may belong to another account)", bucket, err)
 		}
+	}
+
+	if env.DefaultS3Bucket == "" {
+		env.Warn("No default_s3_bucket is set: SSM cuts command output at %d characters, and get file needs a bucket; set default_s3_bucket", command.InlineOutputMax)
 	}
 
 	summary := connector.Summary{}

@@ -59,8 +59,9 @@ const (
 )
 
 // ValidateAsset checks the asset configuration without contacting AWS. It
-// returns an *AssetError for an invalid region, endpoint_url, access key
-// pair, role_arn, external_id, role_session_name or session_duration.
+// returns an *AssetError for an invalid region, endpoint_url,
+// default_s3_bucket, access key pair, role_arn, external_id,
+// role_session_name or session_duration.
 //
 // An asset with neither keys nor use_role is valid here, because every
 // action may pass the credentials parameter. New rejects it, with an
@@ -77,6 +78,12 @@ func ValidateAsset(a Asset) error {
 	if a.EndpointURL != "" {
 		if _, err := parseEndpointURL(a.EndpointURL); err != nil {
 			errs = append(errs, &AssetError{Field: "endpoint_url", Err: err})
+		}
+	}
+
+	if bucket := strings.TrimSpace(a.DefaultS3Bucket); bucket != "" {
+		if err := CheckBucketName(bucket); err != nil {
+			errs = append(errs, &AssetError{Field: "default_s3_bucket", Err: err})
 		}
 	}
 
