@@ -19,9 +19,11 @@ import (
 )
 
 // maxTextBytes is the most of one output stream that a result carries as
-// text. Larger output is marked truncated in the result; the vault copy,
-// when one is asked for, is always whole.
-const maxTextBytes = 16 << 20
+// text. SOAR platforms store each action result whole, so bigger output is
+// cut and marked truncated, with a warning; the S3 object and the vault
+// copy, when one is asked for, keep it whole. A result holds each stream
+// twice at most (File.output and the step), so about 8 MiB a stream pair.
+const maxTextBytes = 4 << 20
 
 // instanceIDPattern matches EC2 instance IDs (i-) and on-premises managed
 // instance IDs (mi-).

@@ -192,6 +192,19 @@ func reorder(s connector.Summary) connector.Summary {
 	return out
 }
 
+// warnTruncated says where the whole stream is when the result holds only
+// part of it.
+func warnTruncated(env *connector.Env, instanceID string, step command.Step, stream string, text command.StreamText, bucket string) {
+	switch {
+	case !text.Truncated:
+	case text.S3Key != "":
+		env.Warn("The %s of %s on %s is %d bytes; the result holds the first %d, and s3://%s/%s holds it whole (save_output_to_vault stores it whole too)",
+			stream, step.Name, instanceID, text.Size, maxTextBytes, bucket, text.S3Key)
+	default:
+		env.Warn("SSM cut the %s of %s on %s at %d characters; set an S3 bucket for the whole output", stream, step.Name, instanceID, command.InlineOutputMax)
+	}
+}
+
 // readStep reads both streams of a step, storing each in the vault when
 // asked. Empty streams are not stored.
 func readStep(ctx context.Context, env *connector.Env, engine *command.Engine, commandID string, inv command.Invocation, step command.Step, save bool) (stepOutput, map[string]vault.Record, error) {
@@ -228,6 +241,7 @@ func readStep(ctx context.Context, env *connector.Env, engine *command.Engine, c
 		} else {
 			out.stderr = text
 		}
+		warnTruncated(env, inv.InstanceID, step, stream, text, step.Bucket)
 
 		if w == nil {
 			continue

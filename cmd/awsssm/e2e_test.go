@@ -381,3 +381,25 @@ func TestBucketInOtherRegionIsFollowed(t *testing.T) {
 	assert.Equal(t, "across regions\n", lookupString(run.data(t), "File.output"))
 	assert.Contains(t, run.stderr, "is in us-east-1")
 }
+
+func TestHugeOutputCutWithWarning(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	// 5 MiB of stdout, more than the 4 MiB a result carries.
+	run := runAction(t, sb, "execute_program", testAsset(sb), map[string]any{
+		"instance_id":          linuxInstance,
+		"command":              "head -c 5242880 /dev/zero | tr '\\0' y",
+		"save_output_to_vault": true,
+	})
+	require.Equal(t, 0, run.code, "stderr: %s", run.stderr)
+
+	step := firstStep(t, run.data(t))
+	assert.Equal(t, true, step["StandardOutputTruncated"])
+	assert.EqualValues(t, 5<<20, step["StandardOutputSize"], "the size is the whole stream's")
+	assert.Len(t, step["StandardOutputContent"], 4<<20)
+	assert.Contains(t, run.stderr, "holds it whole")
+
+	vaultID := lookupString(run.data(t), "File.vault_id")
+	stored, err := os.ReadFile(filepath.Join(run.vault, vaultID, lookupString(run.data(t), "File.filename")))
+	require.NoError(t, err)
+	assert.Len(t, stored, 5<<20, "the vault copy is whole")
+}
