@@ -166,6 +166,9 @@ func (r *run) execute(ctx context.Context) int {
 // action name is given on the command line.
 func (r *run) readInput(a *args) (*Input, error) {
 	if a.action == "" {
+		if a.config != "" || len(a.params) > 0 {
+			return nil, inputErrorf("--config and --param go with an action name (awsssm ACTION --config FILE); a connector-run document on standard input carries its own config and parameters")
+		}
 		if r.opts.StdinIsTerminal {
 			return nil, inputErrorf("no input: pipe a connector-run JSON document to standard input, or give an action name (awsssm --help)")
 		}
