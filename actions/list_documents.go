@@ -34,7 +34,24 @@ func (p *listDocumentsParams) check() error {
 		}
 		p.PlatformType = string(platform)
 	}
+	p.Owner = canonicalOwner(p.Owner)
 	return checkMaxResults(p.MaxResults)
+}
+
+// documentOwners are the Owner filter's keywords, in the case that SSM
+// expects. Any other value, such as an account ID, is passed as given.
+var documentOwners = []string{"Self", "Amazon", "Private", "Public", "ThirdParty", "All"}
+
+// canonicalOwner writes an owner keyword in SSM's case, so that "self"
+// finds the account's own documents.
+func canonicalOwner(owner string) string {
+	owner = strings.TrimSpace(owner)
+	for _, keyword := range documentOwners {
+		if strings.EqualFold(owner, keyword) {
+			return keyword
+		}
+	}
+	return owner
 }
 
 // platformTypeOf matches name to one of SSM's platform types, ignoring case.

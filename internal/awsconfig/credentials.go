@@ -121,7 +121,7 @@ func (c Credentials) CheckFresh(now time.Time) error {
 	case !c.Expiration.After(now):
 		return credentialsError("expired at %s; run the assume role action again to get fresh credentials", at)
 	case c.Expiration.Sub(now) < expiryMargin:
-		return credentialsError("expire at %s, in less than a minute; run the assume role action again to get fresh credentials", at)
+		return credentialsError("expire in less than a minute, at %s; run the assume role action again to get fresh credentials", at)
 	}
 	return nil
 }

@@ -183,7 +183,7 @@ func TestCheckFresh(t *testing.T) {
 		{"no expiration", time.Time{}, ""},
 		{"an hour left", now.Add(time.Hour), ""},
 		{"61 seconds left", now.Add(61 * time.Second), ""},
-		{"59 seconds left", now.Add(59 * time.Second), "expire at 2026-12-04 10:00:59 UTC, in less than a minute; run the assume role action again"},
+		{"59 seconds left", now.Add(59 * time.Second), "expire in less than a minute, at 2026-12-04 10:00:59 UTC; run the assume role action again"},
 		{"expiring now", now, "expired at 2026-12-04 10:00:00 UTC; run the assume role action again to get fresh credentials"},
 		{"expired", now.Add(-time.Hour), "credentials parameter: expired at 2026-12-04 09:00:00 UTC; run the assume role action again to get fresh credentials"},
 		{"expired, other zone", now.Add(-time.Hour).In(time.FixedZone("X", 3600)), "expired at 2026-12-04 09:00:00 UTC"},

@@ -127,7 +127,7 @@ func validateRole(a Asset) []error {
 		errs = append(errs, assetError("role_session_name", "invalid: %s is not 2 to 64 letters, digits and the characters +=,.@-", quoteShort(a.RoleSessionName)))
 	}
 	if a.SessionDuration != 0 && (a.SessionDuration < minSessionDuration || a.SessionDuration > maxSessionDuration) {
-		errs = append(errs, assetError("session_duration", "invalid: %d seconds is outside %d to %d; leave it at 0 for one hour", a.SessionDuration, minSessionDuration, maxSessionDuration))
+		errs = append(errs, assetError("session_duration", "invalid: %d seconds is outside %d to %d; leave it empty for one hour", a.SessionDuration, minSessionDuration, maxSessionDuration))
 	}
 	return errs
 }

@@ -76,6 +76,9 @@ func describeJSONError(data []byte, err error) error {
 		if field == "" {
 			field = "the document"
 		}
+		if field == "parameters" && typeErr.Type.Kind().String() == "map" {
+			return fmt.Errorf("parameters must be an array of parameter objects; found a JSON %s in it", typeErr.Value)
+		}
 		return fmt.Errorf("%s must be %s, not a JSON %s", field, describeGoType(typeErr.Type.Kind().String()), typeErr.Value)
 	case errors.Is(err, io.EOF):
 		return errors.New("the input is empty; expected a JSON document")
@@ -90,7 +93,7 @@ func describeGoType(kind string) string {
 	case "map", "struct":
 		return "a JSON object"
 	case "slice":
-		return "a JSON list"
+		return "a JSON array"
 	case "string":
 		return "a string"
 	}
@@ -182,13 +185,13 @@ func parseParameterSets(data []byte) ([]map[string]any, error) {
 	if trimmed[0] == '[' {
 		var sets []map[string]any
 		if err := decodeJSON(trimmed, &sets); err != nil {
-			return nil, inputErrorf("standard input: expected a parameter object or a list of them: %v", err)
+			return nil, inputErrorf("standard input: expected a parameter object or an array of them: %v", err)
 		}
 		return sets, nil
 	}
 	var set map[string]any
 	if err := decodeJSON(trimmed, &set); err != nil {
-		return nil, inputErrorf("standard input: expected a parameter object or a list of them: %v", err)
+		return nil, inputErrorf("standard input: expected a parameter object or an array of them: %v", err)
 	}
 	return []map[string]any{set}, nil
 }

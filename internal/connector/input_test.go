@@ -33,7 +33,7 @@ func TestParseRunDocumentErrors(t *testing.T) {
 		``:                                  "the input is empty",
 		`{"parameters": [{}]}`:              "no action",
 		`{"action": "x"} {"action": "y"}`:   "unexpected data after the JSON document",
-		`{"action": "x", "parameters": {}}`: "parameters must be a JSON list",
+		`{"action": "x", "parameters": {}}`: "parameters must be a JSON array",
 		`[1, 2]`:                            "must be a JSON object",
 	}
 	for input, want := range cases {

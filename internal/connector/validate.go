@@ -2,6 +2,7 @@ package connector
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -39,6 +40,10 @@ func validateFields(fields map[string]Field, raw map[string]any, opts validateOp
 
 	for _, name := range sortedKeys(raw) {
 		if _, known := fields[name]; !known && !opts.ignoreUnknown {
+			if len(fields) == 0 {
+				problems = append(problems, fmt.Sprintf("unknown %s %q; this action takes no parameters", opts.what, name))
+				continue
+			}
 			problems = append(problems, fmt.Sprintf("unknown %s %q; expected one of: %s",
 				opts.what, name, strings.Join(sortedFieldNames(fields), ", ")))
 		}
@@ -154,10 +159,13 @@ func toWholeNumber(value any) (int64, error) {
 		return n, nil
 	}
 	f, err := strconv.ParseFloat(text, 64)
-	if err != nil {
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, fmt.Errorf("expected a whole number, got %q", text)
 	}
-	if f != math.Trunc(f) || math.IsInf(f, 0) || math.Abs(f) > 1<<53 {
+	if math.IsInf(f, 0) || math.Abs(f) > 1<<53 {
+		return 0, fmt.Errorf("%s is too large; expected a whole number up to %d", shorten(text, 40), int64(1)<<53)
+	}
+	if f != math.Trunc(f) {
 		return 0, fmt.Errorf("expected a whole number, got %s", text)
 	}
 	return int64(f), nil
@@ -190,7 +198,7 @@ func jsonKind(v any) string {
 	case string:
 		return "a string"
 	case []any:
-		return "a list"
+		return "an array"
 	case map[string]any:
 		return "an object"
 	}
@@ -203,4 +211,12 @@ func quoteList(items []string) string {
 		quoted[i] = strconv.Quote(s)
 	}
 	return strings.Join(quoted, ", ")
+}
+
+// shorten cuts s to at most n bytes for a message, marking the cut.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
 }

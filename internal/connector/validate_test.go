@@ -56,7 +56,7 @@ func TestValidateRejectsWrongValues(t *testing.T) {
 		"not a number":       {map[string]any{"instance_id": "i-1", "timeout": "soon"}, `expected a whole number, got "soon"`},
 		"bad boolean":        {map[string]any{"instance_id": "i-1", "save": "yes"}, `invalid parameter "save": expected true or false, got "yes"`},
 		"number for string":  {map[string]any{"instance_id": json.Number("12")}, `invalid parameter "instance_id": expected a string`},
-		"list for boolean":   {map[string]any{"instance_id": "i-1", "save": []any{}}, "got a list"},
+		"list for boolean":   {map[string]any{"instance_id": "i-1", "save": []any{}}, "got an array"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
