@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,6 +112,46 @@ func outputBucket(ctx context.Context, env *connector.Env, engine *command.Engin
 		return "", err
 	}
 	return bucket, nil
+}
+
+// commandComment builds the command's comment and warns when SSM's
+// 100-character limit cut it.
+func commandComment(env *connector.Env, user string) string {
+	comment, cut := command.Comment(user, env.ContainerID)
+	if cut {
+		env.Warn("The comment is longer than SSM's %d characters, so it was cut to: %s", command.MaxCommentLength, comment)
+	}
+	return comment
+}
+
+// checkAbsolutePath rejects a path that is not absolute on the instance's
+// platform: /… on Linux and macOS; C:\… or \\server\share on Windows.
+// SSM would resolve a relative path against the agent's own directory.
+func checkAbsolutePath(parameter, path string, platform types.PlatformType) error {
+	if platform == types.PlatformTypeWindows {
+		if windowsAbsolutePath.MatchString(path) {
+			return nil
+		}
+		return fmt.Errorf("invalid parameter %q: %s is not an absolute Windows path; expected one such as C:\\Users\\x\\file.txt", parameter, displayText(path))
+	}
+	if strings.HasPrefix(path, "/") {
+		return nil
+	}
+	return fmt.Errorf("invalid parameter %q: %s is not an absolute path; expected one that starts with /", parameter, displayText(path))
+}
+
+// windowsAbsolutePath matches a drive path (C:\ or C:/) or a UNC path.
+var windowsAbsolutePath = regexp.MustCompile(`^([A-Za-z]:[\\/]|\\\\[^\\]+\\)`)
+
+// displayText shortens a value for a message, keeping its start and end,
+// so that a huge parameter does not fill the result and the logs.
+func displayText(s string) string {
+	const head, tail = 120, 60
+	if len(s) <= head+tail+20 {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(strings.ToValidUTF8(s[:head], "")) + "…" + strconv.Quote(strings.ToValidUTF8(s[len(s)-tail:], "")) +
+		fmt.Sprintf(" (%d bytes)", len(s))
 }
 
 // waitDuration converts wait_seconds into a duration.

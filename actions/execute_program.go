@@ -71,6 +71,11 @@ func executeProgram(ctx context.Context, env *connector.Env, p executeProgramPar
 	if err != nil {
 		return nil, err
 	}
+	if p.WorkingDirectory != "" {
+		if err := checkAbsolutePath("working_directory", p.WorkingDirectory, platform); err != nil {
+			return nil, err
+		}
+	}
 	bucket, err := outputBucket(ctx, env, engine, p.OutputS3BucketName)
 	if err != nil {
 		return nil, err
@@ -92,7 +97,7 @@ func executeProgram(ctx context.Context, env *connector.Env, p executeProgramPar
 		InstanceIDs:     []string{p.InstanceID},
 		DocumentName:    command.DocumentFor(platform),
 		Parameters:      parameters,
-		Comment:         command.Comment(p.Comment, env.ContainerID),
+		Comment:         commandComment(env, p.Comment),
 		Bucket:          bucket,
 		DeliveryTimeout: int32(p.TimeoutSeconds),
 	})

@@ -9,6 +9,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
@@ -83,6 +84,9 @@ func getFile(ctx context.Context, env *connector.Env, p getFileParams) (*connect
 	if err != nil {
 		return nil, err
 	}
+	if err := checkAbsolutePath("file_path", p.FilePath, platform); err != nil {
+		return nil, err
+	}
 	bucket, err := outputBucket(ctx, env, engine, p.OutputS3BucketName)
 	if err != nil {
 		return nil, err
@@ -99,7 +103,7 @@ func getFile(ctx context.Context, env *connector.Env, p getFileParams) (*connect
 		InstanceIDs:  []string{p.InstanceID},
 		DocumentName: command.DocumentFor(platform),
 		Parameters:   map[string][]string{"commands": {script}},
-		Comment:      command.Comment("get file", env.ContainerID),
+		Comment:      commandComment(env, "get file"),
 		Bucket:       bucket,
 	})
 	if err != nil {
@@ -127,12 +131,12 @@ func getFile(ctx context.Context, env *connector.Env, p getFileParams) (*connect
 		if !known {
 			return outcome, fmt.Errorf("%s", failureMessage(sent.CommandID, inv, []stepOutput{{step: step, stderr: stderr}}))
 		}
-		return outcome, fmt.Errorf("get file %s from %s: %s (%s); nothing was stored in the vault", p.FilePath, p.InstanceID, reason, lastLines(stderr.Text, 3, 300))
+		return outcome, fmt.Errorf("get file %s from %s: %s (%s); nothing was stored in the vault", displayText(p.FilePath), p.InstanceID, reason, lastLines(stderr.Text, 3, 300))
 	}
 
-	rec, err := receiveFile(ctx, env, engine, step, p.FilePath)
+	rec, err := receiveFile(ctx, env, engine, step, fileName(p.FilePath, platform))
 	if err != nil {
-		return outcome, fmt.Errorf("get file %s from %s (command %s): %w; nothing was stored in the vault", p.FilePath, p.InstanceID, sent.CommandID, err)
+		return outcome, fmt.Errorf("get file %s from %s (command %s): %w; nothing was stored in the vault", displayText(p.FilePath), p.InstanceID, sent.CommandID, err)
 	}
 	env.Progress("Stored %s in the vault: %s (%d bytes, SHA-256 %s)", rec.FileName, rec.VaultID, rec.Size, rec.SHA256)
 
@@ -154,11 +158,21 @@ func getFile(ctx context.Context, env *connector.Env, p getFileParams) (*connect
 	return outcome, nil
 }
 
+// fileName returns the last element of path as the instance's platform
+// reads it. On Linux and macOS a backslash is an ordinary character, so it
+// becomes "_" rather than a separator that would cut the name short.
+func fileName(path string, platform types.PlatformType) string {
+	if platform == types.PlatformTypeWindows {
+		return path[strings.LastIndexAny(path, `\/`)+1:]
+	}
+	return strings.ReplaceAll(path[strings.LastIndex(path, "/")+1:], `\`, "_")
+}
+
 var headerPattern = regexp.MustCompile(`^` + fileHeaderSentinel + ` size=([0-9]+) sha256=([0-9a-f]{64})\r?\n$`)
 
 // receiveFile streams the step's stdout from S3 into the vault: a header
 // line, then base64 whose line breaks the decoder skips.
-func receiveFile(ctx context.Context, env *connector.Env, engine *command.Engine, step command.Step, path string) (vault.Record, error) {
+func receiveFile(ctx context.Context, env *connector.Env, engine *command.Engine, step command.Step, name string) (vault.Record, error) {
 	key := step.Key(command.Stdout)
 	body, err := engine.OpenObject(ctx, step.Bucket, key)
 	if err != nil {
@@ -184,7 +198,7 @@ func receiveFile(ctx context.Context, env *connector.Env, engine *command.Engine
 	}
 	wantSHA := m[2]
 
-	w, err := env.Vault.Create(path)
+	w, err := env.Vault.Create(name)
 	if err != nil {
 		return vault.Record{}, err
 	}

@@ -124,6 +124,11 @@ func runDocument(ctx context.Context, env *connector.Env, p runDocumentParams) (
 	if info.PingStatus != types.PingStatusOnline {
 		env.Warn("Instance %s has SSM ping status %s; the command waits for it until the delivery timeout", p.InstanceID, info.PingStatus)
 	}
+	if p.WorkingDirectory != "" {
+		if err := checkAbsolutePath("working_directory", p.WorkingDirectory, info.PlatformType); err != nil {
+			return nil, err
+		}
+	}
 
 	hash := p.DocumentHash
 	hashType, _ := hashTypeOf(hash)
@@ -157,7 +162,7 @@ func runDocument(ctx context.Context, env *connector.Env, p runDocumentParams) (
 		DocumentHash:     hash,
 		DocumentHashType: hashType,
 		Parameters:       parameters,
-		Comment:          command.Comment(p.Comment, env.ContainerID),
+		Comment:          commandComment(env, p.Comment),
 		Bucket:           bucket,
 	}
 	if p.TimeoutSeconds != nil {

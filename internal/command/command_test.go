@@ -58,11 +58,17 @@ func TestKeyFromURLStyles(t *testing.T) {
 }
 
 func TestCommentCarriesContainerAndFits(t *testing.T) {
-	assert.Equal(t, "SOAR container 345: triage", Comment(" triage ", "345"))
-	assert.Equal(t, "SOAR container 345", Comment("", "345"))
-	assert.Equal(t, "by hand", Comment("by hand", ""))
-	long := Comment(strings.Repeat("é", 150), "7")
+	comment, cut := Comment(" triage ", "345")
+	assert.Equal(t, "SOAR container 345: triage", comment)
+	assert.False(t, cut)
+	comment, _ = Comment("", "345")
+	assert.Equal(t, "SOAR container 345", comment)
+	comment, _ = Comment("by hand", "")
+	assert.Equal(t, "by hand", comment)
+
+	long, cut := Comment(strings.Repeat("é", 150), "7")
 	assert.Equal(t, MaxCommentLength, len([]rune(long)), "cut to 100 characters, not bytes")
+	assert.True(t, cut)
 }
 
 func TestInvocationExitCode(t *testing.T) {

@@ -152,9 +152,10 @@ func (e *Engine) Describe(ctx context.Context, commandID string) (map[string]any
 }
 
 // Comment builds a command's comment: the SOAR container, when there is
-// one, then the user's comment, cut to SSM's 100 characters.
-func Comment(user, containerID string) string {
-	comment := strings.TrimSpace(user)
+// one, then the user's comment, cut to SSM's 100 characters. It reports
+// whether it had to cut.
+func Comment(user, containerID string) (comment string, cut bool) {
+	comment = strings.TrimSpace(user)
 	if containerID != "" {
 		prefix := "SOAR container " + containerID
 		if comment == "" {
@@ -165,9 +166,9 @@ func Comment(user, containerID string) string {
 	}
 	runes := []rune(comment)
 	if len(runes) > MaxCommentLength {
-		comment = string(runes[:MaxCommentLength])
+		return string(runes[:MaxCommentLength]), true
 	}
-	return comment
+	return comment, false
 }
 
 // DocumentFor returns the document that runs a script on platform.

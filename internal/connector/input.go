@@ -123,11 +123,15 @@ func parseRunDocument(data []byte) (*Input, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, inputErrorf(`standard input: no action: set "identifier" or "action", or give the action name as the first argument`)
 	}
+	containerID, ok := idString(doc.ContainerID)
+	if !ok {
+		return nil, inputErrorf("standard input: container_id must be a number or a string")
+	}
 	in := &Input{
 		ActionName:    name,
 		Config:        doc.Config,
 		ParameterSets: doc.Parameters,
-		ContainerID:   idString(doc.ContainerID),
+		ContainerID:   containerID,
 	}
 	if in.Config == nil {
 		in.Config = map[string]any{}
@@ -163,16 +167,18 @@ func environmentVariables(raw map[string]json.RawMessage) (map[string]string, er
 	return vars, nil
 }
 
-func idString(v any) string {
-	switch id := v.(type) {
+// idString returns a SOAR id given as a JSON number or string; ok is false
+// for any other JSON value.
+func idString(v any) (id string, ok bool) {
+	switch x := v.(type) {
 	case nil:
-		return ""
+		return "", true
 	case json.Number:
-		return id.String()
+		return x.String(), true
 	case string:
-		return id
+		return strings.TrimSpace(x), true
 	}
-	return fmt.Sprint(v)
+	return "", false
 }
 
 // parseParameterSets reads the short shape's standard input: one parameter

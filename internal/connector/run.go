@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -71,7 +72,11 @@ func Main(ctx context.Context, opts Options) int {
 	r.log = newLogger(r.redactor.Writer(opts.Stderr), LogFormatText, false)
 
 	code := r.execute(ctx)
-	r.writeOutput()
+	if err := r.writeOutput(); err != nil {
+		// The platform gets no result, which is as bad as a run that
+		// could not start.
+		return ExitUsage
+	}
 	return code
 }
 
@@ -134,6 +139,11 @@ func (r *run) execute(ctx context.Context) int {
 	}
 	if vaultDir == "" {
 		vaultDir = "vault"
+	}
+	// Results name vault files by path; an absolute one stays valid
+	// wherever the reader stands.
+	if abs, err := filepath.Abs(vaultDir); err == nil {
+		vaultDir = abs
 	}
 
 	clients := newClientCache(asset, in.EnvironmentVariables, r.opts.Now, r.log)
@@ -371,7 +381,7 @@ func (r *run) fail(err error) int {
 }
 
 // writeOutput encodes the output, masks secrets and writes it.
-func (r *run) writeOutput() {
+func (r *run) writeOutput() error {
 	doc, err := marshalNoEscape(r.out)
 	if err == nil {
 		doc, err = r.redactor.JSON(doc)
@@ -395,7 +405,9 @@ func (r *run) writeOutput() {
 	doc = append(doc, '\n')
 	if _, err := r.opts.Stdout.Write(doc); err != nil {
 		r.log.Error("write result to standard output", "error", err.Error())
+		return err
 	}
+	return nil
 }
 
 // clientCache builds AWS clients once per distinct credentials and Region

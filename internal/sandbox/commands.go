@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits of SendCommand in the SSM API model.
@@ -361,7 +362,8 @@ func checkSendCommandInput(in *sendCommandInput) error {
 		}
 	}
 
-	if len(in.Comment) > maxCommentLength {
+	// AWS's length constraints count characters, not bytes.
+	if utf8.RuneCountInString(in.Comment) > maxCommentLength {
 		return ssmValidationError("comment", in.Comment, fmt.Sprintf("Member must have length less than or equal to %d", maxCommentLength))
 	}
 
