@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -68,12 +69,14 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan os.Signal) int {
 	// The default files are optional: without them the sandbox has no
 	// instances and only AWS's own documents. Files named on the command
 	// line must exist.
-	if !isFlagSet(flags, "instances") && !fileExists(*instances) {
-		logger.Warn("instances file not found, so the sandbox serves no managed instances", "file", *instances)
-		*instances = ""
+	if !isFlagSet(flags, "instances") {
+		*instances = findDefault(defaultInstances)
+		if *instances == "" {
+			logger.Warn("instances file not found in the working directory or beside the binary, so the sandbox serves no managed instances; pass --instances", "file", defaultInstances)
+		}
 	}
-	if !isFlagSet(flags, "documents") && fileExists(defaultDocuments) {
-		*documents = defaultDocuments
+	if !isFlagSet(flags, "documents") {
+		*documents = findDefault(defaultDocuments)
 	}
 
 	srv, err := sandbox.New(sandbox.Options{
@@ -163,6 +166,23 @@ func isFlagSet(flags *flag.FlagSet, name string) bool {
 		}
 	})
 	return set
+}
+
+// findDefault looks for a default file relative to the working directory,
+// then relative to the repository that holds the binary (bin/..), so that
+// bin/awsssm-sandbox works from any directory. It returns "" when neither
+// exists.
+func findDefault(rel string) string {
+	if fileExists(rel) {
+		return rel
+	}
+	if exe, err := os.Executable(); err == nil {
+		candidate := filepath.Join(filepath.Dir(exe), "..", rel)
+		if fileExists(candidate) {
+			return candidate
+		}
+	}
+	return ""
 }
 
 func fileExists(path string) bool {
