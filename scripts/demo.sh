@@ -34,7 +34,9 @@ fi
 # The SDK's instance metadata client reads this; use_role assets need it.
 export AWS_EC2_METADATA_SERVICE_ENDPOINT="$endpoint"
 
-# The asset: AWS's documented example key pair, which only the sandbox accepts.
+# The asset: AWS's documented example key pair, which only the sandbox
+# accepts. Asset files hold secrets, so this one is readable by its owner only.
+umask 077
 cat >"$demo/asset.json" <<JSON
 {
   "region": "US East (N. Virginia)",

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -69,9 +70,16 @@ func describe(f connector.Field) string {
 	return text
 }
 
+// defaultText writes a default value in code style. app.json's numbers are
+// decoded as float64, so whole ones are written without an exponent.
 func defaultText(v any) string {
-	if v == nil {
+	switch x := v.(type) {
+	case nil:
 		return ""
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			return fmt.Sprintf("`%d`", int64(x))
+		}
 	}
 	return fmt.Sprintf("`%v`", v)
 }

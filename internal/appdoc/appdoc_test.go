@@ -32,6 +32,7 @@ func TestRenderListsEveryParameterAndPath(t *testing.T) {
 		Parameters: map[string]connector.Field{
 			"file_path":     {DataType: "string", Required: true, Order: 1, Description: "Path | on the instance"},
 			"platform_type": {DataType: "string", Order: 0, ValueList: []string{"Linux", "Windows"}},
+			"max_bytes":     {DataType: "numeric", Order: 2, Default: float64(268435456)},
 		},
 		Output: []connector.OutputPath{{DataPath: "action_result.data.*.File.vault_id", DataType: "string"}},
 	}}}
@@ -40,6 +41,7 @@ func TestRenderListsEveryParameterAndPath(t *testing.T) {
 	assert.Contains(t, doc, "### get file")
 	assert.Contains(t, doc, "| `file_path` | string | yes |  | Path \\| on the instance |")
 	assert.Contains(t, doc, "One of: Linux, Windows")
+	assert.Contains(t, doc, "| `max_bytes` | numeric | no | `268435456` |", "a whole default has no exponent")
 	assert.Less(t, strings.Index(doc, "platform_type"), strings.Index(doc, "file_path"), "parameters follow their order")
 	assert.Contains(t, doc, "- `action_result.data.*.File.vault_id` (string)")
 }
