@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -36,6 +37,9 @@ type Step struct {
 	OutputPrefix string
 	Bucket       string
 }
+
+// stillWaitingEvery spaces the progress lines of a long wait.
+const stillWaitingEvery = 30 * time.Second
 
 // Final reports whether status is one an invocation never leaves.
 func Final(status string) bool {
@@ -89,6 +93,7 @@ func (e *Engine) Wait(ctx context.Context, sent *Sent, instanceIDs []string, wai
 	delay := e.newBackoff()
 	statuses := map[string]string{}
 	useList := len(instanceIDs) != 1
+	lastReport := start
 
 	for {
 		var pending []string
@@ -127,6 +132,12 @@ func (e *Engine) Wait(ctx context.Context, sent *Sent, instanceIDs []string, wai
 		if !e.now().Before(deadline) {
 			invocations, _ := e.details(ctx, sent, instanceIDs)
 			return invocations, &WaitTimeoutError{CommandID: sent.CommandID, Waited: wait.String(), Pending: pending}
+		}
+		// Tell the person watching that the wait goes on, now and then.
+		if now := e.now(); now.Sub(lastReport) >= stillWaitingEvery {
+			lastReport = now
+			e.progress("Still waiting for command %s after %s: %s", sent.CommandID,
+				now.Sub(start).Round(time.Second), strings.Join(pending, ", "))
 		}
 		if err := delay.sleep(ctx, deadline.Sub(e.now())); err != nil {
 			return nil, stoppedWaiting(sent.CommandID, err)
