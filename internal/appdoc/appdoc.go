@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 
 	"github.com/awsssm/awsssm/internal/connector"
@@ -36,7 +35,7 @@ func Render(m *connector.Manifest) string {
 		} else {
 			b.WriteString("| parameter | type | required | default | description |\n")
 			b.WriteString("| --- | --- | --- | --- | --- |\n")
-			for _, name := range orderedNames(a.Parameters) {
+			for _, name := range connector.FieldNames(a.Parameters) {
 				f := a.Parameters[name]
 				fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n",
 					name, f.DataType, yesNo(f.Required), defaultText(f.Default), cell(describe(f)))
@@ -94,20 +93,6 @@ func yesNo(b bool) string {
 // cell escapes the characters that would break a Markdown table cell.
 func cell(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
-}
-
-func orderedNames(fields map[string]connector.Field) []string {
-	names := make([]string, 0, len(fields))
-	for name := range fields {
-		names = append(names, name)
-	}
-	sort.Slice(names, func(i, j int) bool {
-		if fields[names[i]].Order != fields[names[j]].Order {
-			return fields[names[i]].Order < fields[names[j]].Order
-		}
-		return names[i] < names[j]
-	})
-	return names
 }
 
 // Replace returns readme with the text between the markers replaced by

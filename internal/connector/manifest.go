@@ -120,8 +120,9 @@ func (m *Manifest) ActionIdentifiers() []string {
 	return ids
 }
 
-// sortedFieldNames returns the field names in manifest order.
-func sortedFieldNames(fields map[string]Field) []string {
+// FieldNames returns the names of fields in manifest order: by their
+// order member, then by name.
+func FieldNames(fields map[string]Field) []string {
 	names := make([]string, 0, len(fields))
 	for name := range fields {
 		names = append(names, name)

@@ -45,11 +45,11 @@ func validateFields(fields map[string]Field, raw map[string]any, opts validateOp
 				continue
 			}
 			problems = append(problems, fmt.Sprintf("unknown %s %q; expected one of: %s",
-				opts.what, name, strings.Join(sortedFieldNames(fields), ", ")))
+				opts.what, name, strings.Join(FieldNames(fields), ", ")))
 		}
 	}
 
-	for _, name := range sortedFieldNames(fields) {
+	for _, name := range FieldNames(fields) {
 		field := fields[name]
 		value, given := raw[name]
 		if given && isEmptyValue(value) {
