@@ -201,7 +201,8 @@ type stepOutput struct {
 	stdout, stderr command.StreamText
 }
 
-// failureMessage says which instance failed, how, and how its stderr ends.
+// failureMessage describes which instance failed, how, and how its stderr
+// ends.
 func failureMessage(commandID string, inv command.Invocation, outputs []stepOutput) string {
 	msg := fmt.Sprintf("command %s on %s ended with status %s", commandID, inv.InstanceID, inv.Status)
 	if inv.StatusDetails != "" && inv.StatusDetails != inv.Status {

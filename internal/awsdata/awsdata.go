@@ -1,6 +1,6 @@
 // Package awsdata turns AWS SDK for Go v2 values into plain JSON values
-// with AWS's member names, the shape that SOAR playbooks written for
-// boto3-based apps read: absent members left out, timestamps as
+// with AWS's member names. That is the shape that SOAR playbooks written
+// for boto3-based apps read: absent members left out, timestamps as
 // "YYYY-MM-DD HH:MM:SS" in UTC, and a ResponseMetadata object per call.
 package awsdata
 
@@ -33,7 +33,7 @@ var (
 // Map converts an SDK struct (or pointer, slice or map of them) into
 // map[string]any, []any, string, bool and number values. Nil pointers, nil
 // slices and nil maps are left out, as boto3 leaves out members that AWS did
-// not send; empty but present ones are kept. ResultMetadata and unexported
+// not send. Empty but present ones are kept. ResultMetadata and unexported
 // fields are dropped.
 func Map(v any) any {
 	out, _ := convert(reflect.ValueOf(v))
@@ -127,7 +127,7 @@ func keyString(k reflect.Value) string {
 
 // ResponseMetadata builds the ResponseMetadata object of one call from its
 // result metadata: RequestId, HTTPStatusCode, HTTPHeaders (names in lower
-// case) and RetryAttempts, the number of retries before the final answer.
+// case) and RetryAttempts, the number of retries before the final response.
 func ResponseMetadata(md middleware.Metadata) map[string]any {
 	rm := map[string]any{"RetryAttempts": 0}
 	if id, ok := awsmiddleware.GetRequestIDMetadata(md); ok {

@@ -74,7 +74,7 @@ type Request struct {
 	DocumentHashType types.DocumentHashType
 	Parameters       map[string][]string
 	Comment          string
-	Bucket           string // where output goes; empty means inline output only
+	Bucket           string // output bucket; empty means inline output only
 	KeyPrefix        string
 	// DeliveryTimeout is SendCommand's TimeoutSeconds: how long SSM tries to
 	// reach the instance. Zero leaves it to SSM (3600 seconds).

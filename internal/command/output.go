@@ -97,8 +97,8 @@ type StreamText struct {
 }
 
 // ReadStream reads one stream of a step. With a bucket it reads the S3
-// object, keeping at most maxText bytes as text (the whole stream still
-// goes to sink when sink is not nil); a missing object is empty output.
+// object and keeps at most maxText bytes as text, while the whole stream
+// goes to sink when sink is not nil. A missing object is empty output.
 // Without a bucket it reads SSM's inline output, which SSM cuts at 24,000
 // characters.
 func (e *Engine) ReadStream(ctx context.Context, commandID string, inv Invocation, step Step, stream string, maxText int64, sink io.Writer) (StreamText, error) {

@@ -83,8 +83,8 @@ func (inv *Invocation) ResponseCode() int32 {
 // their steps either way; when the wait runs out the error is a
 // *WaitTimeoutError.
 //
-// Right after SendCommand, SSM answers InvocationDoesNotExist or leaves the
-// invocation out of its lists for a few seconds; that counts as pending.
+// Right after SendCommand, SSM returns InvocationDoesNotExist or leaves the
+// invocation out of its lists for a few seconds, which counts as pending.
 // Throttling counts as pending too, because the SDK has already retried it
 // and the wait still has time left.
 func (e *Engine) Wait(ctx context.Context, sent *Sent, instanceIDs []string, wait time.Duration) ([]Invocation, error) {

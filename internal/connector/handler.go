@@ -50,7 +50,7 @@ type secretHandler struct {
 	secrets SecretParameters
 }
 
-// Outcome is what a handler produces: the result's data and summary, and
+// Outcome is a handler's product: the result's data and summary, and
 // optionally its message (the summary's pairs when empty). A handler that
 // fails returns an error and may still return an Outcome, whose data then
 // explains the failure (an exit code and stderr, say).
@@ -81,8 +81,8 @@ type Env struct {
 	redactor *Redactor
 }
 
-// Progress writes a line that tells the person or platform watching what
-// the action is doing. It goes to standard error, never to the result.
+// Progress writes a line for the person or platform watching the action,
+// about what it is doing. It goes to standard error, never to the result.
 func (e *Env) Progress(format string, args ...any) {
 	e.Log.Info(fmt.Sprintf(format, args...))
 }

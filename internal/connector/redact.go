@@ -23,7 +23,7 @@ const minSecretLength = 4
 // while progress lines are being written.
 type Redactor struct {
 	mu       sync.RWMutex
-	secrets  []string // longest first, so that a secret inside another one is masked whole
+	secrets  []string // sorted by length, longest first, so that a secret inside another one is masked whole
 	replacer *strings.Replacer
 	escaped  *strings.Replacer // for secrets as they appear inside JSON strings
 	needles  [][]byte          // each secret, raw and JSON-escaped, for a quick search

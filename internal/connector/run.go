@@ -387,7 +387,7 @@ func (r *run) writeOutput() error {
 		doc, err = r.redactor.JSON(doc)
 	}
 	if err != nil {
-		// Only a value that JSON cannot encode gets here; say so in a
+		// Only a value that JSON cannot encode gets here. Report it in a
 		// document that can always be encoded.
 		r.log.Error("encode result", "error", err.Error())
 		doc, _ = marshalNoEscape(Output{
