@@ -65,7 +65,12 @@ func validateFields(fields map[string]Field, raw map[string]any, opts validateOp
 				}
 				values[name] = converted
 			case field.Required:
-				problems = append(problems, fmt.Sprintf("missing required %s %q: expected %s", opts.what, name, describeExpected(field)))
+				expected := field
+				if opts.freeValues[name] {
+					// The list only suggests values; the description says more.
+					expected.ValueList = nil
+				}
+				problems = append(problems, fmt.Sprintf("missing required %s %q: expected %s", opts.what, name, describeExpected(expected)))
 			}
 			continue
 		}
