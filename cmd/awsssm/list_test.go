@@ -21,13 +21,6 @@ import (
 
 // The sample run of list commands needs commands to list. The sample
 // filters by the Linux instance, so the invocations must be visible at once.
-func init() {
-	sampleSetup["list_commands"] = func(t *testing.T, sb *sandboxtest.Sandbox) {
-		sb.Server.SetInvocationDelay(0)
-		sendVariedCommands(t, sb)
-	}
-}
-
 // sendTrueCommands sends n commands that run `true` on the Linux instance
 // and returns their IDs, oldest first.
 func sendTrueCommands(t *testing.T, sb *sandboxtest.Sandbox, n int) []string {

@@ -21,6 +21,10 @@ import (
 // sampleSetup prepares the sandbox for the sample input of an action that
 // reads something that must exist first.
 var sampleSetup = map[string]func(t *testing.T, sb *sandboxtest.Sandbox){
+	"list_commands": func(t *testing.T, sb *sandboxtest.Sandbox) {
+		sb.Server.SetInvocationDelay(0)
+		sendVariedCommands(t, sb)
+	},
 	"get_parameter": func(t *testing.T, sb *sandboxtest.Sandbox) {
 		client := ssm.NewFromConfig(sb.Config())
 		_, err := client.PutParameter(context.Background(), &ssm.PutParameterInput{
