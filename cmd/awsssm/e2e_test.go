@@ -403,3 +403,20 @@ func TestHugeOutputCutWithWarning(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, stored, 5<<20, "the vault copy is whole")
 }
+
+func TestUnknownParameterValueMasked(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	keyID, secret, token, _ := sb.Server.IssueCredentials(time.Hour)
+	text := fmt.Sprintf(`{"AccessKeyId": %q, "SecretAccessKey": %q, "SessionToken": %q}`, keyID, secret, token)
+
+	// A misspelled name is unknown, so nothing knows its value is secret.
+	run := runAction(t, sb, "describe_instance", testAsset(sb), map[string]any{
+		"instance_id": linuxInstance,
+		"Credentials": text,
+	})
+	assert.Equal(t, 1, run.code)
+	assert.Contains(t, run.result(t).Message, `unknown parameter "Credentials"`)
+	assert.Equal(t, connector.Mask, run.result(t).Parameter["Credentials"])
+	assert.NotContains(t, run.stdout, secret)
+	assert.NotContains(t, run.stdout, token)
+}

@@ -257,7 +257,15 @@ func (r *run) runOne(ctx context.Context, spec *ActionSpec, handler Handler, env
 	if s, ok := raw[credentialsParameter].(string); ok {
 		r.redactor.Add(awsconfig.Secrets(awsconfig.Request{Credentials: s, Env: clients.env})...)
 	}
-	result.Parameter = maskParameters(raw, secretNames)
+	// A parameter that app.json does not know may be a misspelled secret
+	// ("Credentials"), so its value is masked in the echo too.
+	echoMasked := secretNames
+	for name := range raw {
+		if _, known := spec.Parameters[name]; !known {
+			echoMasked = append(echoMasked, name)
+		}
+	}
+	result.Parameter = maskParameters(raw, echoMasked)
 
 	params, err := validateFields(spec.Parameters, raw, validateOptions{what: "parameter"})
 	if err != nil {
