@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -44,19 +43,17 @@ func testConnectivity(ctx context.Context, env *connector.Env, _ testConnectivit
 
 	if bucket := env.DefaultS3Bucket; bucket != "" {
 		data["DefaultS3Bucket"] = bucket
-		_, err := env.AWS.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket), ExpectedBucketOwner: aws.String(account)})
-		switch code := command.ErrorCode(err); {
-		case err == nil:
-			data["DefaultS3BucketExists"] = true
+		exists, err := newEngine(env).CheckBucket(ctx, bucket)
+		if err != nil {
+			return outcome, fmt.Errorf("test connectivity failed: %w", err)
+		}
+		data["DefaultS3BucketExists"] = exists
+		if exists {
 			env.Progress("Default S3 bucket %s exists and belongs to account %s", bucket, account)
-		case code == "NotFound" || code == "NoSuchBucket":
-			data["DefaultS3BucketExists"] = false
+		} else {
 			env.Progress("Default S3 bucket %s does not exist yet; the first command creates it in %s", bucket, env.AWS.Region)
-		default:
-			return outcome, fmt.Errorf("test connectivity failed: S3 HeadBucket %s: %w (the bucket may belong to another account)", bucket, err)
 		}
 	}
-
 	if env.DefaultS3Bucket == "" {
 		env.Warn("No default_s3_bucket is set: SSM cuts command output at %d characters, and get file needs a bucket; set default_s3_bucket", command.InlineOutputMax)
 	}

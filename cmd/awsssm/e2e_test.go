@@ -420,3 +420,16 @@ func TestUnknownParameterValueMasked(t *testing.T) {
 	assert.NotContains(t, run.stdout, secret)
 	assert.NotContains(t, run.stdout, token)
 }
+
+func TestConnectivityFollowsBucketRegion(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	require.NoError(t, sb.Server.CreateBucket(testBucket, "us-east-1"))
+	asset := testAsset(sb)
+	asset["region"] = "eu-west-3"
+
+	run := runAction(t, sb, "test_connectivity", asset)
+	require.Equal(t, 0, run.code, "stdout: %s\nstderr: %s", run.stdout, run.stderr)
+	exists, _ := lookup(run.data(t), "DefaultS3BucketExists")
+	assert.Equal(t, true, exists)
+	assert.Contains(t, run.stderr, "is in us-east-1")
+}

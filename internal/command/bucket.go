@@ -16,8 +16,20 @@ import (
 // caller's account, creating it in the engine's Region when it is missing.
 // A bucket in another Region is read through a client for that Region.
 func (e *Engine) EnsureBucket(ctx context.Context, bucket string) error {
-	if err := e.loadAccount(ctx); err != nil {
+	exists, err := e.CheckBucket(ctx, bucket)
+	if err != nil || exists {
 		return err
+	}
+	return e.createBucket(ctx, bucket)
+}
+
+// CheckBucket reports whether the bucket exists and belongs to the
+// caller's account. It fails when the bucket belongs to another account or
+// cannot be checked. A bucket in another Region is followed there, and
+// later reads use a client for that Region.
+func (e *Engine) CheckBucket(ctx context.Context, bucket string) (exists bool, err error) {
+	if err := e.loadAccount(ctx); err != nil {
+		return false, err
 	}
 
 	head := &s3.HeadBucketInput{Bucket: aws.String(bucket), ExpectedBucketOwner: aws.String(e.account)}
@@ -29,7 +41,7 @@ func (e *Engine) EnsureBucket(ctx context.Context, bucket string) error {
 		e.addRegionClient(bucket, region)
 		out, err = e.s3Regions[bucket].HeadBucket(ctx, head)
 		if err == nil {
-			e.progress("S3 bucket %s is in %s; reading command output from there", bucket, region)
+			e.progress("S3 bucket %s is in %s; command output is read from there", bucket, region)
 		}
 	}
 
@@ -38,15 +50,15 @@ func (e *Engine) EnsureBucket(ctx context.Context, bucket string) error {
 		if region := aws.ToString(out.BucketRegion); region != "" && region != e.Region && e.s3Regions[bucket] == nil {
 			e.addRegionClient(bucket, region)
 		}
-		return nil
+		return true, nil
 	case code == "NotFound" || code == "NoSuchBucket" || isNotFound(err):
-		return e.createBucket(ctx, bucket)
+		return false, nil
 	case code == "Forbidden" || code == "AccessDenied" || code == "403":
-		return fmt.Errorf("S3 bucket %s exists but is not owned by account %s, or access to it is denied; name another bucket in output_s3_bucket_name or default_s3_bucket", bucket, e.account)
+		return false, fmt.Errorf("S3 bucket %s exists but is not owned by account %s, or access to it is denied; name another bucket in output_s3_bucket_name or default_s3_bucket", bucket, e.account)
 	case code == "PermanentRedirect" || code == "301":
-		return fmt.Errorf("S3 bucket %s is in another Region than %s and S3 did not say which; set the action's region to the bucket's Region", bucket, e.Region)
+		return false, fmt.Errorf("S3 bucket %s is in another Region than %s and S3 did not say which; set the action's region to the bucket's Region", bucket, e.Region)
 	default:
-		return fmt.Errorf("check S3 bucket %s: %w", bucket, Explain(err))
+		return false, fmt.Errorf("check S3 bucket %s: %w", bucket, Explain(err))
 	}
 }
 
