@@ -71,12 +71,40 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 		write(a)
 	}
 	r.Attrs(write)
-	b.WriteByte('\n')
+
+	// Text from instances (stderr tails, file names) could otherwise move
+	// the cursor, retitle the terminal or forge a second log line.
+	line := escapeControl(b.String()) + "\n"
 
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	_, err := io.WriteString(h.w, b.String())
+	_, err := io.WriteString(h.w, line)
 	return err
+}
+
+// escapeControl writes control characters (C0, DEL and C1) as Go escapes,
+// so a log line stays one line of plain text. Tabs are kept.
+func escapeControl(s string) string {
+	isControl := func(r rune) bool {
+		return r != '\t' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f))
+	}
+	if strings.IndexFunc(s, isControl) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case isControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func (h *textHandler) WithAttrs(attrs []slog.Attr) slog.Handler {

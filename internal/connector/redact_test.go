@@ -61,3 +61,16 @@ func TestRedactingWriterMasksLogLines(t *testing.T) {
 	assert.NotContains(t, buf.String(), "cret-value")
 	assert.Equal(t, 3, strings.Count(buf.String(), Mask))
 }
+
+func TestTextLogEscapesControlCharacters(t *testing.T) {
+	var buf bytes.Buffer
+	log := newLogger(&buf, LogFormatText, false)
+	log.Error("stderr ends with: bad\x1b]0;pwned\x07\x1b[2J\r\rfake line\nsecond\ttab \u009b")
+
+	out := buf.String()
+	assert.Equal(t, 1, strings.Count(out, "\n"), "one record, one line")
+	assert.NotContains(t, out, "\x1b")
+	assert.NotContains(t, out, "\r")
+	assert.NotContains(t, out, "\u009b")
+	assert.Contains(t, out, `bad\x1b]0;pwned\x07\x1b[2J\r\rfake line\nsecond`+"\ttab "+`\x9b`)
+}
