@@ -433,3 +433,17 @@ func TestConnectivityFollowsBucketRegion(t *testing.T) {
 	assert.Equal(t, true, exists)
 	assert.Contains(t, run.stderr, "is in us-east-1")
 }
+
+func TestOutputCutOnCharacterBoundary(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	// "x" and then two-byte characters, so 4 MiB falls inside one of them.
+	run := runAction(t, sb, "execute_program", testAsset(sb), map[string]any{
+		"instance_id": linuxInstance,
+		"command":     "printf x; yes é | head -c 6600000 | tr -d '\\n'",
+	})
+	require.Equal(t, 0, run.code, "stderr: %s", run.stderr)
+	text := firstStep(t, run.data(t))["StandardOutputContent"].(string)
+	assert.LessOrEqual(t, len(text), 4<<20)
+	assert.False(t, strings.HasSuffix(text, "\uFFFD"), "no replacement character where the cut fell")
+	assert.True(t, strings.HasSuffix(text, "é"))
+}

@@ -126,3 +126,11 @@ func TestWaitTimeoutMessageSaysWhatToDo(t *testing.T) {
 	assert.Contains(t, err.Error(), "i-1 (InProgress)")
 	assert.Contains(t, err.Error(), "raise wait_seconds or follow it with list commands (command_id c1)")
 }
+
+func TestTrimPartialRune(t *testing.T) {
+	assert.Equal(t, []byte("xé"), trimPartialRune([]byte("xé")))
+	assert.Equal(t, []byte("x"), trimPartialRune([]byte("x\xc3")), "half of é is dropped")
+	assert.Equal(t, []byte("x"), trimPartialRune([]byte("x\xe2\x82")), "two thirds of € are dropped")
+	assert.Equal(t, []byte("ab"), trimPartialRune([]byte("ab")))
+	assert.Equal(t, []byte{}, trimPartialRune([]byte{}))
+}

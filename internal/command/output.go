@@ -125,11 +125,16 @@ func (e *Engine) ReadStream(ctx context.Context, commandID string, inv Invocatio
 	if err != nil {
 		return StreamText{S3Key: key}, fmt.Errorf("read s3://%s/%s: %w", step.Bucket, key, err)
 	}
+	kept := text.Bytes()
+	truncated := int64(len(kept)) < n
+	if truncated {
+		kept = trimPartialRune(kept)
+	}
 	return StreamText{
-		Text:      toText(text.Bytes()),
+		Text:      toText(kept),
 		Size:      n,
 		S3Key:     key,
-		Truncated: int64(text.Len()) < n,
+		Truncated: truncated,
 	}, nil
 }
 
@@ -181,6 +186,20 @@ func (e *Engine) OpenObject(ctx context.Context, bucket, key string) (io.ReadClo
 		return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, Explain(err))
 	}
 	return out.Body, nil
+}
+
+// trimPartialRune drops an incomplete UTF-8 sequence at the end of b, left
+// where a cut fell inside a character.
+func trimPartialRune(b []byte) []byte {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return b[:i]
+			}
+			break
+		}
+	}
+	return b
 }
 
 // toText returns b as valid UTF-8.
