@@ -182,7 +182,9 @@ func parseExpiration(v any) (time.Time, error) {
 				return t.UTC(), nil
 			}
 		}
-		return time.Time{}, fmt.Errorf("%s is not an ISO 8601 time such as 2026-12-04T10:00:00Z", quoteShort(s))
+		// The value is not quoted: a wrongly mapped playbook field could put
+		// the session token here.
+		return time.Time{}, errors.New("is not an ISO 8601 time such as 2026-12-04T10:00:00Z")
 	default:
 		return time.Time{}, errors.New("must be an ISO 8601 string, a number of seconds since the Unix epoch, or a Python datetime")
 	}
