@@ -146,15 +146,27 @@ func (e *Engine) Wait(ctx context.Context, sent *Sent, instanceIDs []string, wai
 }
 
 // stoppedWaiting explains that the run ended before the command did, which
-// SSM does not notice: the command goes on running on the instance.
+// SSM does not notice: the command goes on running on the instance. The
+// cause stays reachable with errors.Is but is not repeated in Go's words.
 func stoppedWaiting(commandID string, cause error) error {
 	reason := "the run was cancelled"
 	if errors.Is(cause, context.DeadlineExceeded) {
 		reason = "the run's time ran out"
 	}
-	return fmt.Errorf("stopped waiting for command %s because %s; the command keeps running on the instance, so follow it with list commands (command_id %s): %w",
-		commandID, reason, commandID, cause)
+	return &stoppedError{
+		msg: fmt.Sprintf("stopped waiting for command %s because %s; the command keeps running on the instance, so follow it with list commands (command_id %s)",
+			commandID, reason, commandID),
+		cause: cause,
+	}
 }
+
+type stoppedError struct {
+	msg   string
+	cause error
+}
+
+func (e *stoppedError) Error() string { return e.msg }
+func (e *stoppedError) Unwrap() error { return e.cause }
 
 func statusOrWaiting(status string) string {
 	if status == "" {
