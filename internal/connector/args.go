@@ -58,6 +58,9 @@ func parseArgs(argv []string) (*args, error) {
 			a.params = append(a.params, p)
 		case "vault-dir":
 			a.vaultDir, err = takeValue()
+			if err == nil && strings.TrimSpace(a.vaultDir) == "" {
+				err = fmt.Errorf("flag --vault-dir needs a directory, not an empty value")
+			}
 		case "log-format":
 			a.logFormat, err = takeValue()
 			if err == nil && a.logFormat != LogFormatText && a.logFormat != LogFormatJSON {
@@ -92,18 +95,24 @@ func parseArgs(argv []string) (*args, error) {
 
 // applyParamFlags sets each --param NAME=VALUE on every parameter set. Values
 // stay strings here; validation converts them to the type app.json declares.
-func applyParamFlags(sets []map[string]any, flags []string) error {
+// It returns a warning for each name given twice, since the last one wins.
+func applyParamFlags(sets []map[string]any, flags []string) (warnings []string, err error) {
+	seen := map[string]bool{}
 	for _, flag := range flags {
 		name, value, ok := strings.Cut(flag, "=")
 		name = strings.TrimSpace(name)
 		if !ok || name == "" {
-			return fmt.Errorf("--param %q: expected NAME=VALUE", flag)
+			return warnings, fmt.Errorf("--param %q: expected NAME=VALUE", flag)
 		}
+		if seen[name] {
+			warnings = append(warnings, fmt.Sprintf("--param %s is given more than once; the last value is used", name))
+		}
+		seen[name] = true
 		for _, set := range sets {
 			set[name] = value
 		}
 	}
-	return nil
+	return warnings, nil
 }
 
 func usage(m *Manifest) string {

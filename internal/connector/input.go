@@ -26,6 +26,8 @@ type Input struct {
 	EnvironmentVariables map[string]string
 	// ContainerID is the SOAR container id; empty when not given.
 	ContainerID string
+	// Warnings are problems that do not stop the run, for standard error.
+	Warnings []string
 }
 
 // runDocument is the connector-run shape that a SOAR platform sends.
@@ -132,6 +134,9 @@ func parseRunDocument(data []byte) (*Input, error) {
 		Config:        doc.Config,
 		ParameterSets: doc.Parameters,
 		ContainerID:   containerID,
+	}
+	if doc.Identifier != "" && doc.Action != "" && normalizeActionName(doc.Identifier) != normalizeActionName(doc.Action) {
+		in.Warnings = append(in.Warnings, fmt.Sprintf("identifier %q and action %q name different actions; running %q, as identifier wins", doc.Identifier, doc.Action, doc.Identifier))
 	}
 	if in.Config == nil {
 		in.Config = map[string]any{}

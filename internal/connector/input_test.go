@@ -98,3 +98,25 @@ func TestManifestFindsActionByEitherName(t *testing.T) {
 	_, ok := m.Action("execute")
 	assert.False(t, ok)
 }
+
+func TestConflictingInputsWarn(t *testing.T) {
+	in, err := parseRunDocument([]byte(`{"identifier": "execute_program", "action": "describe instance"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "execute_program", in.ActionName)
+	require.Len(t, in.Warnings, 1)
+	assert.Contains(t, in.Warnings[0], "name different actions")
+
+	in, err = parseRunDocument([]byte(`{"identifier": "execute_program", "action": "execute program"}`))
+	require.NoError(t, err)
+	assert.Empty(t, in.Warnings, "the two names of one action agree")
+
+	sets := []map[string]any{{}}
+	warnings, err := applyParamFlags(sets, []string{"instance_id=A", "instance_id=B"})
+	require.NoError(t, err)
+	assert.Equal(t, "B", sets[0]["instance_id"])
+	require.Len(t, warnings, 1)
+	assert.Contains(t, warnings[0], "--param instance_id is given more than once")
+
+	_, err = parseArgs([]string{"--vault-dir", " "})
+	assert.ErrorContains(t, err, "--vault-dir needs a directory")
+}

@@ -113,8 +113,12 @@ func (r *run) execute(ctx context.Context) int {
 	if len(sets) == 0 {
 		sets = []map[string]any{{}}
 	}
-	if err := applyParamFlags(sets, a.params); err != nil {
+	warnings, err := applyParamFlags(sets, a.params)
+	if err != nil {
 		return r.fail(&InputError{Err: err})
+	}
+	for _, w := range append(in.Warnings, warnings...) {
+		r.log.Warn(w)
 	}
 
 	spec, ok := r.opts.Manifest.Action(in.ActionName)
