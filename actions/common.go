@@ -214,6 +214,11 @@ func failureMessage(commandID string, inv command.Invocation, outputs []stepOutp
 	for _, o := range outputs {
 		if tail := lastLines(o.stderr.Text, 5, 500); tail != "" {
 			msg += "; stderr ends with: " + tail
+			// SSM Agent's words for a working directory that does not exist
+			// read as if the shell were missing.
+			if strings.Contains(tail, "fork/exec") && strings.Contains(tail, "no such file or directory") {
+				msg += " (SSM Agent reports this when working_directory does not exist on the instance)"
+			}
 			break
 		}
 	}

@@ -447,3 +447,14 @@ func TestOutputCutOnCharacterBoundary(t *testing.T) {
 	assert.False(t, strings.HasSuffix(text, "\uFFFD"), "no replacement character where the cut fell")
 	assert.True(t, strings.HasSuffix(text, "é"))
 }
+
+func TestMissingWorkingDirectoryExplained(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	run := runAction(t, sb, "execute_program", testAsset(sb), map[string]any{
+		"instance_id":       linuxInstance,
+		"command":           "pwd",
+		"working_directory": filepath.Join(t.TempDir(), "no-such-dir"),
+	})
+	assert.Equal(t, 1, run.code)
+	assert.Contains(t, run.result(t).Message, "working_directory does not exist on the instance")
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -144,6 +145,11 @@ func parseEndpointURL(raw string) (*url.URL, error) {
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("invalid: %s has a query or fragment; give the scheme, host and port only", quoteShort(u.Redacted()))
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("invalid: port %s is not a number from 1 to 65535", quoteShort(port))
+		}
 	}
 	return u, nil
 }
