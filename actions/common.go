@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/awsssm/awsssm/internal/awsconfig"
@@ -74,25 +73,23 @@ func resolvePlatform(ctx context.Context, env *connector.Env, instanceID, given 
 	return info.PlatformType, nil
 }
 
-// errNotManaged explains how an instance becomes a managed instance.
-const notManagedAdvice = "an instance becomes managed when SSM Agent runs on it, it can reach the SSM endpoints, and it has an instance profile (EC2) or a hybrid activation (on premises) that allows SSM; check the instance ID, the Region and the account"
-
+// lookupInstance returns SSM's information about a managed instance, or an
+// error that explains how an instance becomes managed.
 func lookupInstance(ctx context.Context, env *connector.Env, instanceID string) (*types.InstanceInformation, error) {
-	out, err := env.AWS.SSM.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{
-		Filters: []types.InstanceInformationStringFilter{{Key: aws.String("InstanceIds"), Values: []string{instanceID}}},
-	})
-	if command.ErrorCode(err) == "InvalidInstanceId" {
-		return nil, fmt.Errorf("instance %s is not a managed instance in %s: %s", instanceID, env.AWS.Region, notManagedAdvice)
+	info, _, err := describeManagedInstance(ctx, env, instanceID)
+	switch {
+	case command.ErrorCode(err) == "InvalidInstanceId":
+		return nil, notManagedError(env, instanceID)
+	case err != nil:
+		return nil, fmt.Errorf("describe instance information for %s in %s: %w", instanceID, env.AWS.Region, command.Explain(err))
+	case info == nil:
+		return nil, notManagedError(env, instanceID)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("describe instance information for %s: %w", instanceID, command.Explain(err))
-	}
-	for i := range out.InstanceInformationList {
-		if aws.ToString(out.InstanceInformationList[i].InstanceId) == instanceID {
-			return &out.InstanceInformationList[i], nil
-		}
-	}
-	return nil, fmt.Errorf("instance %s is not a managed instance in %s: %s", instanceID, env.AWS.Region, notManagedAdvice)
+	return info, nil
+}
+
+func notManagedError(env *connector.Env, instanceID string) error {
+	return fmt.Errorf("instance %s is not a managed instance in %s. %s", instanceID, env.AWS.Region, managedInstanceAdvice)
 }
 
 // outputBucket chooses the bucket for command output and makes sure it

@@ -41,7 +41,7 @@ func describeInstance(ctx context.Context, env *connector.Env, p describeInstanc
 	env.Progress("Describing instance %s in %s", id, env.AWS.Region)
 	info, out, err := describeManagedInstance(ctx, env, id)
 	if command.ErrorCode(err) == "InvalidInstanceId" {
-		return nil, fmt.Errorf("instance %s is not a managed instance in %s. %s: %w", id, env.AWS.Region, managedInstanceAdvice, command.Explain(err))
+		return nil, fmt.Errorf("%w: %w", notManagedError(env, id), command.Explain(err))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("describe instance information for %s in %s: %w", id, env.AWS.Region, command.Explain(err))
@@ -57,7 +57,7 @@ func describeInstance(ctx context.Context, env *connector.Env, p describeInstanc
 	}
 	outcome := &connector.Outcome{Data: []any{data}}
 	if info == nil {
-		return outcome, fmt.Errorf("instance %s is not a managed instance in %s. %s", id, env.AWS.Region, managedInstanceAdvice)
+		return outcome, notManagedError(env, id)
 	}
 
 	env.Progress("Instance %s: ping status %s, %s (%s %s), SSM Agent %s", id, info.PingStatus, info.PlatformType,
@@ -86,8 +86,8 @@ func describeInstance(ctx context.Context, env *connector.Env, p describeInstanc
 // maxInstancePages pages, is an error rather than "not managed", because
 // SSM never finished the list.
 //
-// Unlike lookupInstance, it keeps the output for the result's
-// ResponseMetadata and leaves the wording of "not managed" to the caller.
+// It returns the output for the result's ResponseMetadata and leaves the
+// wording of "not managed" to the caller (see lookupInstance).
 func describeManagedInstance(ctx context.Context, env *connector.Env, id string) (*types.InstanceInformation, *ssm.DescribeInstanceInformationOutput, error) {
 	input := &ssm.DescribeInstanceInformationInput{
 		Filters: []types.InstanceInformationStringFilter{{Key: aws.String("InstanceIds"), Values: []string{id}}},

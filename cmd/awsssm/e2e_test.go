@@ -458,3 +458,17 @@ func TestMissingWorkingDirectoryExplained(t *testing.T) {
 	assert.Equal(t, 1, run.code)
 	assert.Contains(t, run.result(t).Message, "working_directory does not exist on the instance")
 }
+
+func TestInstanceLookupPagesPastEmptyPage(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	// SSM may answer a filtered DescribeInstanceInformation with an empty
+	// page that still carries a NextToken.
+	sb.Server.SetPagePlan("DescribeInstanceInformation", []int{0})
+
+	run := runAction(t, sb, "execute_program", testAsset(sb), map[string]any{
+		"instance_id": linuxInstance,
+		"command":     "echo found",
+	})
+	require.Equal(t, 0, run.code, "stdout: %s", run.stdout)
+	assert.Equal(t, "found\n", lookupString(run.data(t), "File.output"))
+}
