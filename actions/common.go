@@ -151,6 +151,11 @@ func displayText(s string) string {
 		fmt.Sprintf(" (%d bytes)", len(s))
 }
 
+// warnNoBucket warns that without an output bucket SSM cuts the output.
+func warnNoBucket(env *connector.Env) {
+	env.Warn("No S3 bucket is set, so output over %d characters is cut by SSM; set default_s3_bucket or output_s3_bucket_name for full output", command.InlineOutputMax)
+}
+
 // waitDuration converts wait_seconds into a duration.
 func waitDuration(seconds int64) time.Duration {
 	return time.Duration(seconds) * time.Second

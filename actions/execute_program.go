@@ -81,7 +81,7 @@ func executeProgram(ctx context.Context, env *connector.Env, p executeProgramPar
 		return nil, err
 	}
 	if bucket == "" {
-		env.Warn("No S3 bucket is set, so output over %d characters is cut by SSM; set default_s3_bucket or output_s3_bucket_name for full output", command.InlineOutputMax)
+		warnNoBucket(env)
 	}
 
 	// The command goes to the shell as written: running it is the point

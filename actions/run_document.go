@@ -152,7 +152,7 @@ func runDocument(ctx context.Context, env *connector.Env, p runDocumentParams) (
 		return nil, err
 	}
 	if bucket == "" {
-		env.Warn("No S3 bucket is set, so output over %d characters is cut by SSM; set default_s3_bucket or output_s3_bucket_name for full output", command.InlineOutputMax)
+		warnNoBucket(env)
 	}
 
 	req := command.Request{

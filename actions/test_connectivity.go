@@ -43,7 +43,9 @@ func testConnectivity(ctx context.Context, env *connector.Env, _ testConnectivit
 
 	if bucket := env.DefaultS3Bucket; bucket != "" {
 		data["DefaultS3Bucket"] = bucket
-		exists, err := newEngine(env).CheckBucket(ctx, bucket)
+		engine := newEngine(env)
+		engine.AccountID = account // known already; saves a second GetCallerIdentity
+		exists, err := engine.CheckBucket(ctx, bucket)
 		if err != nil {
 			return outcome, fmt.Errorf("test connectivity failed: %w", err)
 		}

@@ -32,7 +32,7 @@ func (e *Engine) CheckBucket(ctx context.Context, bucket string) (exists bool, e
 		return false, err
 	}
 
-	head := &s3.HeadBucketInput{Bucket: aws.String(bucket), ExpectedBucketOwner: aws.String(e.account)}
+	head := &s3.HeadBucketInput{Bucket: aws.String(bucket), ExpectedBucketOwner: aws.String(e.AccountID)}
 	out, err := e.S3.HeadBucket(ctx, head)
 
 	// A bucket in another Region answers with an error and names its Region
@@ -54,7 +54,7 @@ func (e *Engine) CheckBucket(ctx context.Context, bucket string) (exists bool, e
 	case code == "NotFound" || code == "NoSuchBucket" || isNotFound(err):
 		return false, nil
 	case code == "Forbidden" || code == "AccessDenied" || code == "403":
-		return false, fmt.Errorf("S3 bucket %s exists but is not owned by account %s, or access to it is denied; name another bucket in output_s3_bucket_name or default_s3_bucket", bucket, e.account)
+		return false, fmt.Errorf("S3 bucket %s exists but is not owned by account %s, or access to it is denied; name another bucket in output_s3_bucket_name or default_s3_bucket", bucket, e.AccountID)
 	case code == "PermanentRedirect" || code == "301":
 		return false, fmt.Errorf("S3 bucket %s is in another Region than %s and S3 did not say which; set the action's region to the bucket's Region", bucket, e.Region)
 	default:
@@ -105,21 +105,15 @@ func (e *Engine) createBucket(ctx context.Context, bucket string) error {
 
 // loadAccount reads the caller's account ID once, to check bucket owners.
 func (e *Engine) loadAccount(ctx context.Context) error {
-	if e.account != "" {
+	if e.AccountID != "" {
 		return nil
 	}
 	out, err := e.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return fmt.Errorf("get caller identity: %w", Explain(err))
 	}
-	e.account = aws.ToString(out.Account)
+	e.AccountID = aws.ToString(out.Account)
 	return nil
-}
-
-// Account returns the caller's account ID, reading it on first use.
-func (e *Engine) Account(ctx context.Context) (string, error) {
-	err := e.loadAccount(ctx)
-	return e.account, err
 }
 
 func (e *Engine) addRegionClient(bucket, region string) {

@@ -47,8 +47,10 @@ type Engine struct {
 	// PollStart and PollMax bound the wait between two polls: 100 ms and 3 s
 	// when zero.
 	PollStart, PollMax time.Duration
+	// AccountID is the caller's account, the expected owner of output
+	// buckets. When empty, it is read with GetCallerIdentity on first need.
+	AccountID string
 
-	account   string
 	s3Regions map[string]*s3.Client // clients for buckets outside Region
 }
 

@@ -174,8 +174,8 @@ func (e *Engine) OpenObject(ctx context.Context, bucket, key string) (io.ReadClo
 		return nil, err
 	}
 	in := &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
-	if e.account != "" {
-		in.ExpectedBucketOwner = aws.String(e.account)
+	if e.AccountID != "" {
+		in.ExpectedBucketOwner = aws.String(e.AccountID)
 	}
 	out, err := client.GetObject(ctx, in)
 	var noKey *s3types.NoSuchKey
