@@ -33,7 +33,7 @@ type addParameterParams struct {
 }
 
 // addParameterSecrets names the value parameter as a secret when the type
-// is SecureString. The connector asks before validating, so the value stays
+// is SecureString. The connector calls it before validating, so the value stays
 // masked even in the result of an invalid parameter set.
 func addParameterSecrets(raw map[string]any) []string {
 	if t, ok := raw["type"].(string); ok && strings.EqualFold(strings.TrimSpace(t), string(types.ParameterTypeSecureString)) {

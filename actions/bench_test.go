@@ -120,7 +120,7 @@ func sampleHeap(peak *uint64) (stop func()) {
 }
 
 // BenchmarkExecuteProgram runs a short command through the whole execute
-// program action. Its time per operation is the latency a playbook sees
+// program action. Its time per operation is the latency a playbook gets
 // for a quick command: the sandbox hides a new invocation for 500 ms, as
 // SSM does for a moment, and the polling backoff decides how soon after
 // that the result is read.

@@ -18,11 +18,11 @@ import (
 	"github.com/awsssm/awsssm/internal/connector"
 )
 
-// maxTextBytes is the most of one output stream that a result carries as
-// text. SOAR platforms store each action result whole, so bigger output is
-// cut and marked truncated, with a warning; the S3 object and the vault
-// copy, when one is asked for, keep it whole. A result holds each stream
-// twice at most (File.output and the step), so about 8 MiB a stream pair.
+// maxTextBytes is the maximum of one output stream that a result carries
+// as text. SOAR platforms store each action result whole, so bigger output
+// is cut, marked truncated and reported in a warning. The S3 object, and
+// the vault copy when one is requested, keep it whole. A result contains
+// each stream twice at most (File.output and the step).
 const maxTextBytes = 4 << 20
 
 // instanceIDPattern matches EC2 instance IDs (i-) and on-premises managed

@@ -140,7 +140,7 @@ func executeProgram(ctx context.Context, env *connector.Env, p executeProgramPar
 	for i, step := range inv.Steps {
 		out, records, err := readStep(ctx, env, engine, sent.CommandID, inv, step, p.SaveOutputToVault)
 		if err != nil {
-			// The command ran; say so, with what is known of its result.
+			// The command ran, so report that with what is known of its result.
 			summary.Set("status", "Command ran, output not read")
 			summary.Set("command_id", sent.CommandID)
 			summary.Set("exit_code", inv.ResponseCode())
@@ -197,8 +197,8 @@ func reorder(s connector.Summary) connector.Summary {
 	return out
 }
 
-// warnTruncated says where the whole stream is when the result holds only
-// part of it.
+// warnTruncated warns where the whole stream is when the result contains
+// only part of it.
 func warnTruncated(env *connector.Env, instanceID string, step command.Step, stream string, text command.StreamText, bucket string) {
 	switch {
 	case !text.Truncated:

@@ -193,7 +193,7 @@ func runDocument(ctx context.Context, env *connector.Env, p runDocumentParams) (
 
 // awaitDocument waits for the command on the instance, adds the final
 // Command and every step's output to data, and returns the summary's
-// status. The error says why the run failed: the wait ran out, a step
+// status. The error explains why the run failed: the wait ran out, a step
 // failed, or SSM could not be read.
 func awaitDocument(ctx context.Context, env *connector.Env, engine *command.Engine, sent *command.Sent, instanceID string, wait time.Duration, data map[string]any) (string, error) {
 	invocations, waitErr := engine.Wait(ctx, sent, []string{instanceID}, wait)

@@ -140,7 +140,7 @@ func nilIfEmpty(list []string) []string {
 
 // absentPaths are the data paths that app.json lists, because the existing
 // app listed them, but that a real run may lack because AWS itself leaves
-// the field out. Each entry says why.
+// the field out. Each entry gives the reason.
 var absentPaths = map[string]map[string]string{
 	"execute_program": {
 		// AWS-RunShellScript's parameter is "commands"; no document that

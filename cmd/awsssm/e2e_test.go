@@ -409,7 +409,8 @@ func TestUnknownParameterValueMasked(t *testing.T) {
 	keyID, secret, token, _ := sb.Server.IssueCredentials(time.Hour)
 	text := fmt.Sprintf(`{"AccessKeyId": %q, "SecretAccessKey": %q, "SessionToken": %q}`, keyID, secret, token)
 
-	// A misspelled name is unknown, so nothing knows its value is secret.
+	// A misspelled name is unknown, so the connector cannot tell that its
+	// value is secret.
 	run := runAction(t, sb, "describe_instance", testAsset(sb), map[string]any{
 		"instance_id": linuxInstance,
 		"Credentials": text,

@@ -20,7 +20,7 @@ import (
 )
 
 // A signal while the connector waits for a command still yields one JSON
-// result that says the command goes on running, and leaves the vault clean.
+// result that states that the command goes on running, and leaves the vault clean.
 func TestSignalDuringWaitGivesResult(t *testing.T) {
 	sb := sandboxtest.Start(t)
 	sb.Server.HangCommands(true)

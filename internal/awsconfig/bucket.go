@@ -18,7 +18,7 @@ var (
 	reservedBucketSuffixes = []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"}
 )
 
-// CheckBucketName returns an error that says what is wrong with an S3
+// CheckBucketName returns an error that describes what is wrong with an S3
 // bucket name, or nil when S3 would accept it. The rules are those of
 // general purpose buckets in the Amazon S3 User Guide ("General purpose
 // bucket naming rules").

@@ -35,8 +35,8 @@ func (e *Engine) CheckBucket(ctx context.Context, bucket string) (exists bool, e
 	head := &s3.HeadBucketInput{Bucket: aws.String(bucket), ExpectedBucketOwner: aws.String(e.AccountID)}
 	out, err := e.S3.HeadBucket(ctx, head)
 
-	// A bucket in another Region answers with an error and names its Region
-	// in a header; ask again there, as S3 clients do.
+	// A bucket in another Region responds with an error that names its
+	// Region in a header, so ask again there, as S3 clients do.
 	if region := bucketRegionHeader(err); err != nil && region != "" && region != e.Region {
 		e.addRegionClient(bucket, region)
 		out, err = e.s3Regions[bucket].HeadBucket(ctx, head)

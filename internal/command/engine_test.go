@@ -61,7 +61,7 @@ func sendEcho(t *testing.T, e *Engine) *Sent {
 
 func TestWaitOutlastsThrottling(t *testing.T) {
 	e, sb, _ := newTestEngine(t)
-	// More throttled answers than the SDK's 5 attempts of one call, so the
+	// More throttled responses than the SDK's 5 attempts of one call, so the
 	// engine itself must treat throttling as pending.
 	sb.Server.Faults().Throttle("GetCommandInvocation", 6)
 

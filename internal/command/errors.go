@@ -28,7 +28,7 @@ var hints = map[string]string{
 
 // Explain rewrites an error from an AWS call in plain words. An AWS error
 // becomes its code, AWS's own message and a hint where one helps. A request
-// that never got an answer becomes the URL, how many attempts were made
+// that never got a response becomes the URL, how many attempts were made
 // and the network cause, with advice on what to check. Other errors pass
 // through unchanged.
 func Explain(err error) error {

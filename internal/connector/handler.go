@@ -35,9 +35,9 @@ func (f HandlerFunc[P]) Run(ctx context.Context, env *Env, params map[string]any
 }
 
 // SecretParameters names, for one raw parameter set, the parameters whose
-// values are secrets beyond the password-typed ones: a SecureString value
-// in add parameter, say. The connector asks before validating the set, so
-// the values are masked even when validation fails.
+// values are secrets beyond the password-typed ones, for example a
+// SecureString value in add parameter. The connector calls it before
+// validating the set, so the values are masked even when validation fails.
 type SecretParameters func(raw map[string]any) []string
 
 // WithSecrets attaches a SecretParameters function to a handler.

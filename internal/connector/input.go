@@ -118,6 +118,7 @@ func parseRunDocument(data []byte) (*Input, error) {
 	if err := decodeJSON(data, &doc); err != nil {
 		return nil, inputErrorf("standard input: %v", err)
 	}
+
 	name := doc.Identifier
 	if strings.TrimSpace(name) == "" {
 		name = doc.Action
@@ -125,6 +126,7 @@ func parseRunDocument(data []byte) (*Input, error) {
 	if strings.TrimSpace(name) == "" {
 		return nil, inputErrorf(`standard input: no action: set "identifier" or "action", or give the action name as the first argument`)
 	}
+
 	containerID, ok := idString(doc.ContainerID)
 	if !ok {
 		return nil, inputErrorf("standard input: container_id must be a number or a string")
@@ -135,12 +137,14 @@ func parseRunDocument(data []byte) (*Input, error) {
 		ParameterSets: doc.Parameters,
 		ContainerID:   containerID,
 	}
-	if doc.Identifier != "" && doc.Action != "" && normalizeActionName(doc.Identifier) != normalizeActionName(doc.Action) {
-		in.Warnings = append(in.Warnings, fmt.Sprintf("identifier %q and action %q name different actions; running %q, as identifier wins", doc.Identifier, doc.Action, doc.Identifier))
-	}
 	if in.Config == nil {
 		in.Config = map[string]any{}
 	}
+
+	if doc.Identifier != "" && doc.Action != "" && normalizeActionName(doc.Identifier) != normalizeActionName(doc.Action) {
+		in.Warnings = append(in.Warnings, fmt.Sprintf("identifier %q and action %q name different actions; running %q, as identifier wins", doc.Identifier, doc.Action, doc.Identifier))
+	}
+
 	vars, err := environmentVariables(doc.EnvironmentVariables)
 	if err != nil {
 		return nil, err

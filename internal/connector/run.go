@@ -57,8 +57,8 @@ type run struct {
 	pretty   bool
 }
 
-// Main runs one action and returns the exit status. Whatever happens, it
-// writes exactly one JSON document on standard output.
+// Main runs one action and returns the exit status. It writes exactly one
+// JSON document on standard output; when that write fails, it returns 2.
 func Main(ctx context.Context, opts Options) int {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -144,8 +144,8 @@ func (r *run) execute(ctx context.Context) int {
 	if vaultDir == "" {
 		vaultDir = "vault"
 	}
-	// Results name vault files by path; an absolute one stays valid
-	// wherever the reader stands.
+	// Results name vault files by path, and an absolute path stays valid
+	// whatever the reader's working directory.
 	if abs, err := filepath.Abs(vaultDir); err == nil {
 		vaultDir = abs
 	}
@@ -226,7 +226,7 @@ func (r *run) readAsset(config map[string]any) (awsconfig.Asset, error) {
 		}
 	}
 	values, err := validateFields(r.opts.Manifest.Configuration, config, validateOptions{
-		what:          "asset configuration field",
+		subject:       "asset configuration field",
 		ignoreUnknown: true,
 		freeValues:    map[string]bool{"region": true},
 	})
@@ -271,7 +271,7 @@ func (r *run) runOne(ctx context.Context, spec *ActionSpec, handler Handler, env
 	}
 	result.Parameter = maskParameters(raw, echoMasked)
 
-	params, err := validateFields(spec.Parameters, raw, validateOptions{what: "parameter"})
+	params, err := validateFields(spec.Parameters, raw, validateOptions{subject: "parameter"})
 	if err != nil {
 		result.Message = err.Error()
 		r.log.Error(result.Message)

@@ -21,8 +21,9 @@ func (e *ValidationError) Error() string {
 
 // validateOptions changes how validateFields treats a set of values.
 type validateOptions struct {
-	// what names the set in messages: "parameter" or "asset configuration field".
-	what string
+	// subject is the name of one value in messages: "parameter" or
+	// "asset configuration field".
+	subject string
 	// ignoreUnknown accepts names that the manifest does not list, and drops them.
 	ignoreUnknown bool
 	// freeValues names fields whose value_list only suggests values; another
@@ -41,11 +42,11 @@ func validateFields(fields map[string]Field, raw map[string]any, opts validateOp
 	for _, name := range sortedKeys(raw) {
 		if _, known := fields[name]; !known && !opts.ignoreUnknown {
 			if len(fields) == 0 {
-				problems = append(problems, fmt.Sprintf("unknown %s %q; this action takes no parameters", opts.what, name))
+				problems = append(problems, fmt.Sprintf("unknown %s %q; this action takes no parameters", opts.subject, name))
 				continue
 			}
 			problems = append(problems, fmt.Sprintf("unknown %s %q; expected one of: %s",
-				opts.what, name, strings.Join(FieldNames(fields), ", ")))
+				opts.subject, name, strings.Join(FieldNames(fields), ", ")))
 		}
 	}
 
@@ -60,24 +61,24 @@ func validateFields(fields map[string]Field, raw map[string]any, opts validateOp
 			case field.Default != nil:
 				converted, err := convertValue(field, field.Default, true)
 				if err != nil {
-					problems = append(problems, fmt.Sprintf("%s %q: default in app.json: %v", opts.what, name, err))
+					problems = append(problems, fmt.Sprintf("%s %q: default in app.json: %v", opts.subject, name, err))
 					continue
 				}
 				values[name] = converted
 			case field.Required:
 				expected := field
 				if opts.freeValues[name] {
-					// The list only suggests values; the description says more.
+					// The list only suggests values, so the description explains them.
 					expected.ValueList = nil
 				}
-				problems = append(problems, fmt.Sprintf("missing required %s %q: expected %s", opts.what, name, describeExpected(expected)))
+				problems = append(problems, fmt.Sprintf("missing required %s %q: expected %s", opts.subject, name, describeExpected(expected)))
 			}
 			continue
 		}
 
 		converted, err := convertValue(field, value, opts.freeValues[name])
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("invalid %s %q: %v", opts.what, name, err))
+			problems = append(problems, fmt.Sprintf("invalid %s %q: %v", opts.subject, name, err))
 			continue
 		}
 		values[name] = converted

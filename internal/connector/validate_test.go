@@ -18,7 +18,7 @@ var testFields = map[string]Field{
 }
 
 func validateParams(raw map[string]any) (map[string]any, error) {
-	return validateFields(testFields, raw, validateOptions{what: "parameter"})
+	return validateFields(testFields, raw, validateOptions{subject: "parameter"})
 }
 
 func TestValidateConvertsTypesAndFillsDefaults(t *testing.T) {
@@ -78,7 +78,7 @@ func TestValidateConfigIgnoresUnknownAndFreeValues(t *testing.T) {
 		"region": {DataType: TypeString, Required: true, ValueList: []string{"EU (Paris)"}},
 	}
 	values, err := validateFields(fields, map[string]any{"region": "eu-west-3", "asset_name": "x"}, validateOptions{
-		what: "asset configuration field", ignoreUnknown: true, freeValues: map[string]bool{"region": true},
+		subject: "asset configuration field", ignoreUnknown: true, freeValues: map[string]bool{"region": true},
 	})
 	require.NoError(t, err)
 	assert.Equal(t, map[string]any{"region": "eu-west-3"}, values)

@@ -220,7 +220,7 @@ func unsatisfiedPrecondition(step docStep, inst *instance) (string, bool) {
 	return fmt.Sprintf(`"StringEquals": [%s, %s]`, step.Precondition[0], step.Precondition[1]), true
 }
 
-// stepRun is how one step ran.
+// stepRun is the record of one step's run.
 type stepRun struct {
 	Status, Details string
 	Code            int

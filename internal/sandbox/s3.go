@@ -258,7 +258,7 @@ func (s *Server) createBucketREST(w http.ResponseWriter, in *inbound, bucket str
 	w.WriteHeader(http.StatusOK)
 }
 
-// getBucketLocation answers with the bucket's region, empty for us-east-1.
+// getBucketLocation responds with the bucket's region, empty for us-east-1.
 func (s *Server) getBucketLocation(w http.ResponseWriter, in *inbound, bucket string) {
 	region, ok := s.BucketRegion(bucket)
 	if !ok {
