@@ -238,13 +238,21 @@ func readEndpoint(t *testing.T, firstLine <-chan string, stderr *lockedBuffer) s
 }
 
 // stateDirFromLog returns the state directory named in the start-up log
-// line, or "" when there is none.
+// line. The process writes that line before it serves, but exec copies a
+// non-file stderr through a goroutine that can lag behind an answered
+// request, so this waits for the line to arrive.
 func stateDirFromLog(t *testing.T, stderr *lockedBuffer) string {
 	t.Helper()
-	for _, field := range strings.Fields(stderr.String()) {
-		if dir, ok := strings.CutPrefix(field, "state_dir="); ok {
-			return dir
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		for _, field := range strings.Fields(stderr.String()) {
+			if dir, ok := strings.CutPrefix(field, "state_dir="); ok {
+				return dir
+			}
 		}
+		if time.Now().After(deadline) {
+			return ""
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	return ""
 }
