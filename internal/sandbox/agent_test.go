@@ -82,21 +82,20 @@ func TestCloseKillsRunningProcesses(t *testing.T) {
 
 func TestStepsWaitForAProcessSlot(t *testing.T) {
 	ts := newSSMTestServer(t)
-	ctx := context.Background()
 	marker := t.TempDir() + "/release"
-	// Fill every slot with a step that waits for the marker file.
+	// Fill every slot with a step that waits for the marker file. An
+	// invocation turns InProgress only once it holds a slot, and slots are
+	// not handed out in the order the commands were sent, so the next
+	// command goes out only after all of these hold one.
 	var ids []string
 	for range maxConcurrentSteps {
 		ids = append(ids, ts.sendShell(t, linuxInstance, map[string][]string{"commands": {"while [ ! -e " + marker + " ]; do sleep 0.05; done"}}))
 	}
-	queued := ts.sendShell(t, secondLinuxInstance, map[string][]string{"commands": {"echo ran"}})
 	for _, id := range ids {
 		ts.waitStatus(t, id, linuxInstance, types.CommandInvocationStatusInProgress, 30*time.Second)
 	}
-	out, err := ts.Client.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{CommandId: aws.String(queued), InstanceId: aws.String(secondLinuxInstance)})
-	if err != nil {
-		t.Fatalf("get command invocation: %v", err)
-	}
+	queued := ts.sendShell(t, secondLinuxInstance, map[string][]string{"commands": {"echo ran"}})
+	out := ts.waitVisible(t, queued, secondLinuxInstance, 30*time.Second)
 	if out.Status != types.CommandInvocationStatusPending {
 		t.Errorf("the step beyond the %d slots is %s, want Pending", maxConcurrentSteps, out.Status)
 	}

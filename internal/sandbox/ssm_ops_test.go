@@ -136,6 +136,27 @@ func (ts *ssmTestServer) waitInvocation(t *testing.T, commandID, instanceID, plu
 	}
 }
 
+// waitVisible polls GetCommandInvocation until the invocation exists, which
+// is the sandbox's invocation delay after SendCommand, and returns it.
+func (ts *ssmTestServer) waitVisible(t *testing.T, commandID, instanceID string, timeout time.Duration) *ssm.GetCommandInvocationOutput {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		out, err := ts.Client.GetCommandInvocation(context.Background(), &ssm.GetCommandInvocationInput{CommandId: aws.String(commandID), InstanceId: aws.String(instanceID)})
+		var missing *types.InvocationDoesNotExist
+		switch {
+		case err == nil:
+			return out
+		case !errors.As(err, &missing):
+			t.Fatalf("get command invocation %s on %s: %v", commandID, instanceID, err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("command %s on %s did not become visible within %s", commandID, instanceID, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // waitStatus polls GetCommandInvocation until the invocation has the
 // given status.
 func (ts *ssmTestServer) waitStatus(t *testing.T, commandID, instanceID string, status types.CommandInvocationStatus, timeout time.Duration) {
