@@ -305,14 +305,23 @@ func (st *ssmState) wireParameter(p *parameter, v *parameterVersion, selector, r
 	}
 }
 
-// lookupParameter finds a parameter by name, "name:<version>" selecting a
-// version.
-func (st *ssmState) lookupParameter(nameWithSelector string) (*parameter, *parameterVersion, string, error) {
+// lookupParameter finds a parameter by name or ARN, ":<version>" after
+// either selecting a version. An ARN must name a parameter of this account
+// in the request's region.
+func (st *ssmState) lookupParameter(nameWithSelector, region, account string) (*parameter, *parameterVersion, string, error) {
 	name, selector := nameWithSelector, ""
-	if i := strings.LastIndex(nameWithSelector, ":"); i >= 0 {
-		name, selector = nameWithSelector[:i], nameWithSelector[i:]
+	var p *parameter
+	if strings.HasPrefix(nameWithSelector, "arn:") {
+		var err error
+		if p, name, selector, err = st.lookupParameterARN(nameWithSelector, region, account); err != nil {
+			return nil, nil, "", err
+		}
+	} else {
+		if i := strings.LastIndex(nameWithSelector, ":"); i >= 0 {
+			name, selector = nameWithSelector[:i], nameWithSelector[i:]
+		}
+		p = st.parameters[name]
 	}
-	p := st.parameters[name]
 	if p == nil {
 		return nil, nil, "", ssmError("ParameterNotFound", "Parameter %s not found.", name)
 	}
@@ -331,6 +340,48 @@ func (st *ssmState) lookupParameter(nameWithSelector string) (*parameter, *param
 	return p, v, selector, nil
 }
 
+// lookupParameterARN resolves arn:aws:ssm:REGION:ACCOUNT:parameter/NAME,
+// with a version selector allowed after NAME, to a stored parameter. It
+// returns nil when none matches, the name for messages (the stored name, or
+// the ARN without its selector) and the selector.
+func (st *ssmState) lookupParameterARN(arnWithSelector, region, account string) (*parameter, string, string, error) {
+	parts := strings.SplitN(arnWithSelector, ":", 6)
+	if len(parts) < 6 || parts[1] != "aws" || parts[2] != "ssm" || !strings.HasPrefix(parts[5], "parameter/") || parts[5] == "parameter/" {
+		return nil, "", "", ssmError("ValidationException", "%s is not a valid parameter ARN. Use arn:aws:ssm:REGION:ACCOUNT:parameter/NAME, or the parameter's name.", arnWithSelector)
+	}
+
+	arn, selector := arnWithSelector, ""
+	rest := strings.TrimPrefix(parts[5], "parameter/")
+	if i := strings.LastIndex(rest, ":"); i >= 0 {
+		rest, selector = rest[:i], rest[i:]
+		arn = arn[:len(arn)-len(selector)]
+	}
+
+	if region == "" {
+		region = DefaultRegion
+	}
+	if parts[4] != account {
+		return nil, arn, selector, ssmError("ParameterNotFound", "Parameter %s not found. The sandbox contains only the parameters of account %s, and no shared ones.", arn, account)
+	}
+	if parts[3] != region {
+		return nil, arn, selector, ssmError("ParameterNotFound", "Parameter %s not found in region %s.", arn, region)
+	}
+
+	// The ARN drops a path's leading slash, so a NAME with a slash is the
+	// path "/NAME". A NAME without one fits "NAME" and "/NAME": the plain
+	// name wins when the sandbox has both.
+	candidates := []string{"/" + rest}
+	if !strings.Contains(rest, "/") {
+		candidates = []string{rest, "/" + rest}
+	}
+	for _, name := range candidates {
+		if p := st.parameters[name]; p != nil {
+			return p, p.Name, selector, nil
+		}
+	}
+	return nil, arn, selector, nil
+}
+
 type getParameterInput struct {
 	Name           string `json:"Name"`
 	WithDecryption *bool  `json:"WithDecryption"`
@@ -347,7 +398,7 @@ func (s *Server) getParameter(ctx context.Context, call *ssmCall) (any, error) {
 	st := &s.ssm
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	p, v, selector, err := st.lookupParameter(in.Name)
+	p, v, selector, err := st.lookupParameter(in.Name, call.Region, s.accountID())
 	if err != nil {
 		return nil, err
 	}
@@ -384,7 +435,7 @@ func (s *Server) getParameters(ctx context.Context, call *ssmCall) (any, error) 
 		InvalidParameters []string        `json:"InvalidParameters"`
 	}{Parameters: []wireParameter{}, InvalidParameters: []string{}}
 	for _, name := range in.Names {
-		p, v, selector, err := st.lookupParameter(name)
+		p, v, selector, err := st.lookupParameter(name, call.Region, s.accountID())
 		if err != nil {
 			out.InvalidParameters = append(out.InvalidParameters, name)
 			continue
@@ -418,6 +469,7 @@ type getParameterHistoryInput struct {
 }
 
 // getParameterHistory serves GetParameterHistory, oldest version first.
+// Name is a name or an ARN, without a version selector.
 func (s *Server) getParameterHistory(ctx context.Context, call *ssmCall) (any, error) {
 	var in getParameterHistoryInput
 	if err := call.Decode(&in); err != nil {
@@ -431,9 +483,18 @@ func (s *Server) getParameterHistory(ctx context.Context, call *ssmCall) (any, e
 	st := &s.ssm
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	p := st.parameters[in.Name]
+	p, name := st.parameters[in.Name], in.Name
+	if strings.HasPrefix(in.Name, "arn:") {
+		var selector string
+		if p, name, selector, err = st.lookupParameterARN(in.Name, call.Region, s.accountID()); err != nil {
+			return nil, err
+		}
+		if selector != "" {
+			p, name = nil, in.Name
+		}
+	}
 	if p == nil {
-		return nil, ssmError("ParameterNotFound", "Parameter %s not found.", in.Name)
+		return nil, ssmError("ParameterNotFound", "Parameter %s not found.", name)
 	}
 
 	keys := make([]string, len(p.versions))
