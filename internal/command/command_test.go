@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -125,6 +126,22 @@ func TestWaitTimeoutMessageSaysWhatToDo(t *testing.T) {
 	assert.Contains(t, err.Error(), "command c1 did not finish within 10s")
 	assert.Contains(t, err.Error(), "i-1 (InProgress)")
 	assert.Contains(t, err.Error(), "raise wait_seconds or follow it with list commands (command_id c1)")
+}
+
+func TestWaitTimeoutMessageTellsUndeliveredCommand(t *testing.T) {
+	err := &WaitTimeoutError{CommandID: "c1", Waited: "5s", Pending: []string{"i-1 (Pending)"}}
+	assert.Contains(t, err.Error(), "command c1 was not delivered within 5s (waiting: i-1 (Pending))")
+	assert.Contains(t, err.Error(), "ping status")
+	assert.NotContains(t, err.Error(), "keeps running", "a command that never arrived does not run")
+
+	mixed := &WaitTimeoutError{CommandID: "c1", Waited: "5s", Pending: []string{"i-1 (Pending)", "i-2 (InProgress)"}}
+	assert.Contains(t, mixed.Error(), "did not finish within 5s")
+}
+
+func TestExplainCancelledCall(t *testing.T) {
+	err := Explain(fmt.Errorf("operation error STS: GetCallerIdentity, %w", context.Canceled))
+	assert.Equal(t, "cancelled before AWS responded", err.Error())
+	assert.ErrorIs(t, err, context.Canceled)
 }
 
 func TestTrimPartialRune(t *testing.T) {

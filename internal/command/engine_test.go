@@ -106,3 +106,39 @@ func TestReadStreamMissingObjectIsEmpty(t *testing.T) {
 	assert.Equal(t, int64(0), text.Size)
 	assert.Equal(t, "none/such/prefix/stderr", text.S3Key)
 }
+
+func TestWaitOutlastsAShortOutage(t *testing.T) {
+	e, sb, log := newTestEngine(t)
+	sent := sendEcho(t, e)
+	// Seven HTTP 500s: the first poll fails after the SDK's 5 attempts, the
+	// next gets two more 500s and then an answer.
+	sb.Server.Faults().ServerError("GetCommandInvocation", 7)
+
+	invocations, err := e.Wait(context.Background(), sent, []string{testInstance}, time.Minute)
+	require.NoError(t, err)
+	require.Len(t, invocations, 1)
+	assert.True(t, invocations[0].Succeeded())
+	assert.Contains(t, log.text(), "Polling command "+sent.CommandID+" failed")
+	assert.Contains(t, log.text(), "SSM responds again")
+}
+
+func TestWaitStopsAfterTheOutageLimit(t *testing.T) {
+	e, sb, _ := newTestEngine(t)
+	e.OutageLimit = time.Second
+	// A clock that moves 1 s a reading outlasts the limit in a few polls.
+	var mu sync.Mutex
+	now := time.Now()
+	e.Now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(time.Second)
+		return now
+	}
+	sent := sendEcho(t, e)
+	sb.Server.Faults().ServerError("GetCommandInvocation", 1000)
+
+	_, err := e.Wait(context.Background(), sent, []string{testInstance}, time.Hour)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "polling SSM failed for")
+	assert.Contains(t, err.Error(), "command_id "+sent.CommandID)
+}

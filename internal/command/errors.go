@@ -1,6 +1,7 @@
 package command
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -34,6 +35,11 @@ var hints = map[string]string{
 func Explain(err error) error {
 	if err == nil {
 		return nil
+	}
+	// A cancelled run is not a network problem. The message stays short
+	// because the caller adds why the run was cancelled.
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &awsError{msg: "cancelled before AWS responded", err: err}
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
@@ -99,6 +105,21 @@ type WaitTimeoutError struct {
 }
 
 func (e *WaitTimeoutError) Error() string {
+	if e.undelivered() {
+		return fmt.Sprintf("command %s was not delivered within %s (waiting: %s); SSM delivers it when the instance's SSM Agent connects, until the delivery timeout (timeout_seconds) ends, so check the instance's ping status with describe instance and follow the command with list commands (command_id %s)",
+			e.CommandID, e.Waited, strings.Join(e.Pending, ", "), e.CommandID)
+	}
 	return fmt.Sprintf("command %s did not finish within %s (still running: %s); it keeps running on the instance, so raise wait_seconds or follow it with list commands (command_id %s)",
 		e.CommandID, e.Waited, strings.Join(e.Pending, ", "), e.CommandID)
+}
+
+// undelivered reports whether no pending invocation has reached its
+// instance: each is Pending, Delayed or not yet listed by SSM.
+func (e *WaitTimeoutError) undelivered() bool {
+	for _, p := range e.Pending {
+		if !strings.HasSuffix(p, " (Pending)") && !strings.HasSuffix(p, " (Delayed)") && !strings.HasSuffix(p, " (not yet visible)") {
+			return false
+		}
+	}
+	return len(e.Pending) > 0
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // Invocation is a command on one instance, once it has finished or the wait
@@ -94,6 +95,7 @@ func (e *Engine) Wait(ctx context.Context, sent *Sent, instanceIDs []string, wai
 	statuses := map[string]string{}
 	useList := len(instanceIDs) != 1
 	lastReport := start
+	outage := outage{limit: e.OutageLimit, progress: e.progress, commandID: sent.CommandID}
 
 	for {
 		var pending []string
@@ -105,7 +107,10 @@ func (e *Engine) Wait(ctx context.Context, sent *Sent, instanceIDs []string, wai
 				// output, so follow it through ListCommandInvocations.
 				useList = true
 				continue
-			case err != nil:
+			case err != nil && (ctx.Err() != nil || !isTransient(err)):
+				return nil, err
+			}
+			if err := outage.note(e.now(), err); err != nil {
 				return nil, err
 			}
 			e.reportStatus(statuses, instanceIDs[0], status)
@@ -114,7 +119,10 @@ func (e *Engine) Wait(ctx context.Context, sent *Sent, instanceIDs []string, wai
 			}
 		} else {
 			seen, err := e.pollList(ctx, sent.CommandID)
-			if err != nil {
+			if err != nil && (ctx.Err() != nil || !isTransient(err)) {
+				return nil, err
+			}
+			if err := outage.note(e.now(), err); err != nil {
 				return nil, err
 			}
 			for _, id := range instanceIDs {
@@ -143,6 +151,56 @@ func (e *Engine) Wait(ctx context.Context, sent *Sent, instanceIDs []string, wai
 			return nil, stoppedWaiting(sent.CommandID, err)
 		}
 	}
+}
+
+// outage tracks failed polls. A poll that fails with a network error or an
+// HTTP 5xx after the SDK's own retries counts as pending, until failures
+// have lasted longer than limit without a successful poll.
+type outage struct {
+	limit     time.Duration
+	progress  func(format string, args ...any)
+	commandID string
+	since     time.Time // time of the outage's first failure, zero when there is none
+}
+
+// note records the result of a poll at now, and returns err once the outage
+// has lasted too long.
+func (o *outage) note(now time.Time, err error) error {
+	if err == nil {
+		if !o.since.IsZero() {
+			o.progress("SSM responds again after %s of failed polls", now.Sub(o.since).Round(time.Second))
+			o.since = time.Time{}
+		}
+		return nil
+	}
+	limit := o.limit
+	if limit <= 0 {
+		limit = 2 * time.Minute
+	}
+	if o.since.IsZero() {
+		o.since = now
+		o.progress("Polling command %s failed (%v); trying again for up to %s", o.commandID, err, limit)
+		return nil
+	}
+	if now.Sub(o.since) > limit {
+		return fmt.Errorf("%w; polling SSM failed for %s, so the wait stopped; the command keeps running on the instance, so follow it with list commands (command_id %s)",
+			err, now.Sub(o.since).Round(time.Second), o.commandID)
+	}
+	return nil
+}
+
+// isTransient reports whether err may pass with time: throttling, no
+// response at all, or a server-side error, after the SDK's retries.
+func isTransient(err error) bool {
+	if isThrottle(err) {
+		return true
+	}
+	var send *smithyhttp.RequestSendError
+	if errors.As(err, &send) {
+		return true
+	}
+	var resp *smithyhttp.ResponseError
+	return errors.As(err, &resp) && resp.HTTPStatusCode() >= 500
 }
 
 // stoppedWaiting explains that the run ended before the command did, which
