@@ -23,6 +23,7 @@ type Faults struct {
 	serverError       map[string]int
 	failures          map[string]failure
 	latency           map[string]time.Duration
+	breakAfter        map[string]int64
 	calls             map[string]int
 	imdsTokenNoAnswer bool
 	imdsTokenStatus   int
@@ -51,6 +52,10 @@ type arrival struct {
 	delay time.Duration
 	// err is the error to return for faultFail.
 	err *APIError
+	// cut, when set, drops the connection after cutAfter bytes of the
+	// response body.
+	cut      bool
+	cutAfter int64
 }
 
 // Throttle makes the next n calls of op fail with the service's throttling
@@ -107,6 +112,18 @@ func (f *Faults) Latency(op string, d time.Duration) {
 	f.latency[op] = d
 }
 
+// BreakResponse makes the next call of op send only the first after bytes
+// of its response body, then drop the connection, as a network failure in
+// the middle of a download does. It applies once.
+func (f *Faults) BreakResponse(op string, after int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.breakAfter == nil {
+		f.breakAfter = map[string]int64{}
+	}
+	f.breakAfter[op] = max(after, 0)
+}
+
 // IMDSTokenNoAnswer makes the IMDSv2 token request (PUT /latest/api/token)
 // hang until the client gives up, as it does in EC2 when the metadata hop
 // limit drops the response before it reaches a container.
@@ -152,6 +169,10 @@ func (f *Faults) arrive(op string) arrival {
 	f.calls[op]++
 
 	a := arrival{delay: f.latency[op]}
+	if after, ok := f.breakAfter[op]; ok {
+		delete(f.breakAfter, op)
+		a.cut, a.cutAfter = true, after
+	}
 	switch {
 	case f.throttle[op] > 0:
 		f.throttle[op]--

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -254,5 +255,43 @@ func TestIMDSTokenStatusFault(t *testing.T) {
 	faults.IMDSTokenStatus(0)
 	if _, err := ts.imdsClient().GetRegion(context.Background(), &imds.GetRegionInput{}); err != nil {
 		t.Fatalf("GetRegion after the fault is off: %v", err)
+	}
+}
+
+func TestBreakResponseCutsDownload(t *testing.T) {
+	ts := startCore(t)
+	ctx := context.Background()
+	client := ts.s3Client(exampleKeyProvider(), DefaultRegion)
+	if err := ts.srv.CreateBucket("break-bucket", DefaultRegion); err != nil {
+		t.Fatal(err)
+	}
+	content := strings.Repeat("0123456789", 100_000)
+	if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("break-bucket"), Key: aws.String("k"), Body: strings.NewReader(content)}); err != nil {
+		t.Fatalf("PutObject: %v", err)
+	}
+
+	ts.srv.Faults().BreakResponse("GetObject", 1000)
+	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("break-bucket"), Key: aws.String("k")})
+	if err != nil {
+		t.Fatalf("GetObject: %v", err)
+	}
+	got, err := io.ReadAll(out.Body)
+	out.Body.Close()
+	if err == nil {
+		t.Fatal("reading the broken body succeeded")
+	}
+	if len(got) != 1000 {
+		t.Errorf("read %d bytes before the break, want 1000", len(got))
+	}
+
+	// The fault applies once.
+	out, err = client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("break-bucket"), Key: aws.String("k")})
+	if err != nil {
+		t.Fatalf("second GetObject: %v", err)
+	}
+	got, err = io.ReadAll(out.Body)
+	out.Body.Close()
+	if err != nil || len(got) != len(content) {
+		t.Errorf("second read: %d bytes, error %v; want %d bytes", len(got), err, len(content))
 	}
 }

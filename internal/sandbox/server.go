@@ -337,10 +337,13 @@ func operationName(in *inbound) string {
 
 // applyFaults counts the call, delays it and fails it as the test requested.
 // It returns false when it has written the response, or the client gave up.
-func (s *Server) applyFaults(w http.ResponseWriter, in *inbound) bool {
+func (s *Server) applyFaults(w *responseRecorder, in *inbound) bool {
 	fault := s.faults.arrive(in.operation)
 	if fault.delay > 0 && !s.sleep(in.r.Context(), fault.delay) {
 		return false
+	}
+	if fault.cut {
+		w.cutAfter = &fault.cutAfter
 	}
 
 	var apiErr *APIError
@@ -449,6 +452,10 @@ type responseRecorder struct {
 	// beforeHeader, when set, runs once with the final status before the
 	// headers are written.
 	beforeHeader func(status int, h http.Header)
+	// cutAfter, when set, is how many body bytes go out before the
+	// connection is dropped (Faults.BreakResponse).
+	cutAfter *int64
+	written  int64
 }
 
 func (rec *responseRecorder) WriteHeader(status int) {
@@ -467,7 +474,17 @@ func (rec *responseRecorder) Write(p []byte) (int, error) {
 	if !rec.wroteHeader {
 		rec.WriteHeader(http.StatusOK)
 	}
-	return rec.ResponseWriter.Write(p)
+	if rec.cutAfter != nil && rec.written+int64(len(p)) > *rec.cutAfter {
+		n, _ := rec.ResponseWriter.Write(p[:*rec.cutAfter-rec.written])
+		rec.written += int64(n)
+		if f, ok := rec.ResponseWriter.(http.Flusher); ok {
+			f.Flush()
+		}
+		panic(http.ErrAbortHandler)
+	}
+	n, err := rec.ResponseWriter.Write(p)
+	rec.written += int64(n)
+	return n, err
 }
 
 // Flush sends buffered data to the client.
