@@ -64,7 +64,7 @@ func resolvePlatform(ctx context.Context, env *connector.Env, instanceID, given 
 		return "", err
 	}
 	if info.PingStatus != types.PingStatusOnline {
-		env.Warn("Instance %s has SSM ping status %s; the command waits for it until the delivery timeout", instanceID, info.PingStatus)
+		env.Warn("instance %s has SSM ping status %s; the command waits for it until the delivery timeout", instanceID, info.PingStatus)
 	}
 	if given != "" {
 		return types.PlatformType(given), nil
@@ -116,7 +116,7 @@ func outputBucket(ctx context.Context, env *connector.Env, engine *command.Engin
 func commandComment(env *connector.Env, user string) string {
 	comment, cut := command.Comment(user, env.ContainerID)
 	if cut {
-		env.Warn("The comment is longer than SSM's %d characters, so it was cut to: %s", command.MaxCommentLength, comment)
+		env.Warn("the comment is longer than SSM's %d characters, so it was cut to: %s", command.MaxCommentLength, comment)
 	}
 	return comment
 }
@@ -153,7 +153,7 @@ func displayText(s string) string {
 
 // warnNoBucket warns that without an output bucket SSM cuts the output.
 func warnNoBucket(env *connector.Env) {
-	env.Warn("No S3 bucket is set, so output over %d characters is cut by SSM; set default_s3_bucket or output_s3_bucket_name for full output", command.InlineOutputMax)
+	env.Warn("no S3 bucket is set, so output over %d characters is cut by SSM; set default_s3_bucket or output_s3_bucket_name for full output", command.InlineOutputMax)
 }
 
 // waitDuration converts wait_seconds into a duration.
@@ -244,4 +244,13 @@ func lastLines(s string, n, max int) string {
 func isWaitTimeout(err error) bool {
 	var timeout *command.WaitTimeoutError
 	return errors.As(err, &timeout)
+}
+
+// sentSummary is the summary of a command that was sent but whose wait
+// stopped early, so that a playbook can follow it with list commands.
+func sentSummary(commandID string) connector.Summary {
+	summary := connector.Summary{}
+	summary.Set("status", "Command sent, no result yet")
+	summary.Set("command_id", commandID)
+	return summary
 }

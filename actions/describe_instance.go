@@ -67,7 +67,7 @@ func describeInstance(ctx context.Context, env *connector.Env, p describeInstanc
 		if info.LastPingDateTime != nil {
 			lastPing = awsdata.FormatTime(*info.LastPingDateTime) + " UTC"
 		}
-		env.Warn("Instance %s has ping status %s; SSM last heard from its agent at %s, and commands sent to it wait until it is back or their delivery timeout ends", id, info.PingStatus, lastPing)
+		env.Warn("instance %s has ping status %s; SSM last heard from its agent at %s, and commands sent to it wait until it is back or their delivery timeout ends", id, info.PingStatus, lastPing)
 	}
 
 	summary := connector.Summary{}

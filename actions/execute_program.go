@@ -106,21 +106,24 @@ func executeProgram(ctx context.Context, env *connector.Env, p executeProgramPar
 	}
 
 	invocations, waitErr := engine.Wait(ctx, sent, []string{p.InstanceID}, waitDuration(p.WaitSeconds))
-	if waitErr != nil && !isWaitTimeout(waitErr) {
-		return nil, waitErr
-	}
-
 	data := map[string]any{
 		"Command":          sent.Command,
 		"ResponseMetadata": sent.ResponseMetadata,
 	}
+	summary := connector.Summary{}
+	outcome := &connector.Outcome{Data: []any{data}}
+	if waitErr != nil && !isWaitTimeout(waitErr) {
+		// The command was sent and may still run: a playbook needs its ID
+		// to follow it.
+		outcome.Summary = sentSummary(sent.CommandID)
+		return outcome, waitErr
+	}
+
 	if final, err := engine.Describe(ctx, sent.CommandID); err == nil {
 		data["Command"] = final
 	} else {
 		env.Warn("%v; the result shows the command as SendCommand returned it", err)
 	}
-	summary := connector.Summary{}
-	outcome := &connector.Outcome{Data: []any{data}}
 
 	if len(invocations) == 0 {
 		summary.Set("status", "Command sent, no result yet")
@@ -203,7 +206,7 @@ func warnTruncated(env *connector.Env, instanceID string, step command.Step, str
 	switch {
 	case !text.Truncated:
 	case text.S3Key != "":
-		env.Warn("The %s of %s on %s is %d bytes; the result holds the first %d, and s3://%s/%s holds it whole (save_output_to_vault stores it whole too)",
+		env.Warn("the %s of %s on %s is %d bytes; the result holds the first %d, and s3://%s/%s holds it whole (save_output_to_vault stores it whole too)",
 			stream, step.Name, instanceID, text.Size, maxTextBytes, bucket, text.S3Key)
 	default:
 		env.Warn("SSM cut the %s of %s on %s at %d characters; set an S3 bucket for the whole output", stream, step.Name, instanceID, command.InlineOutputMax)

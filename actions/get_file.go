@@ -109,21 +109,25 @@ func getFile(ctx context.Context, env *connector.Env, p getFileParams) (*connect
 	if err != nil {
 		return nil, err
 	}
+	// Until the file is in the vault, the summary names the command, so
+	// that a playbook can follow it.
+	data := map[string]any{"Command": sent.Command, "ResponseMetadata": sent.ResponseMetadata}
+	outcome := &connector.Outcome{Data: []any{data}, Summary: sentSummary(sent.CommandID)}
 	invocations, err := engine.Wait(ctx, sent, []string{p.InstanceID}, waitDuration(p.WaitSeconds))
 	if err != nil {
-		return nil, err
+		return outcome, err
 	}
-	if len(invocations) == 0 || len(invocations[0].Steps) == 0 {
-		return nil, fmt.Errorf("command %s: SSM lists no output for %s", sent.CommandID, p.InstanceID)
-	}
-	inv := invocations[0]
-	step := inv.Steps[0]
-
-	data := map[string]any{"Command": sent.Command, "ResponseMetadata": sent.ResponseMetadata}
 	if final, err := engine.Describe(ctx, sent.CommandID); err == nil {
 		data["Command"] = final
 	}
-	outcome := &connector.Outcome{Data: []any{data}}
+	if len(invocations) == 0 || len(invocations[0].Steps) == 0 {
+		return outcome, fmt.Errorf("command %s: SSM lists no output for %s", sent.CommandID, p.InstanceID)
+	}
+	inv := invocations[0]
+	step := inv.Steps[0]
+	outcome.Summary = connector.Summary{}
+	outcome.Summary.Set("status", "Command ran, file not stored")
+	outcome.Summary.Set("command_id", sent.CommandID)
 
 	if !inv.Succeeded() {
 		stderr, _ := engine.ReadStream(ctx, sent.CommandID, inv, step, command.Stderr, 64<<10, nil)
@@ -183,7 +187,8 @@ func receiveFile(ctx context.Context, env *connector.Env, engine *command.Engine
 	}
 	defer body.Close()
 
-	r := bufio.NewReaderSize(body, 64<<10)
+	src := &downloadReader{r: body}
+	r := bufio.NewReaderSize(src, 64<<10)
 	header, err := readHeader(r)
 	if err != nil {
 		return vault.Record{}, err
@@ -207,6 +212,9 @@ func receiveFile(ctx context.Context, env *connector.Env, engine *command.Engine
 	// Read one byte more than announced, to notice a file that grew.
 	decoded := io.LimitReader(base64.NewDecoder(base64.StdEncoding, r), size+1)
 	if _, err := io.Copy(w, decoded); err != nil {
+		if src.err != nil {
+			return vault.Record{}, fmt.Errorf("download of s3://%s/%s failed after %d bytes: %w", step.Bucket, key, src.n, command.Explain(src.err))
+		}
 		return vault.Record{}, fmt.Errorf("decode the file's base64 content: %w", err)
 	}
 	if w.Size() != size {
@@ -216,6 +224,23 @@ func receiveFile(ctx context.Context, env *connector.Env, engine *command.Engine
 		return vault.Record{}, fmt.Errorf("SHA-256 mismatch: received %s, the instance reported %s; the file may have changed while it was read", got, wantSHA)
 	}
 	return w.Commit()
+}
+
+// downloadReader records the error of the S3 download it reads, so that a
+// broken connection is not reported as bad base64.
+type downloadReader struct {
+	r   io.Reader
+	n   int64
+	err error // the first error other than io.EOF
+}
+
+func (d *downloadReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	d.n += int64(n)
+	if err != nil && err != io.EOF && d.err == nil {
+		d.err = err
+	}
+	return n, err
 }
 
 // readHeader reads the first line, refusing one longer than any valid header.

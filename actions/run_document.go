@@ -122,7 +122,7 @@ func runDocument(ctx context.Context, env *connector.Env, p runDocumentParams) (
 		return nil, err
 	}
 	if info.PingStatus != types.PingStatusOnline {
-		env.Warn("Instance %s has SSM ping status %s; the command waits for it until the delivery timeout", p.InstanceID, info.PingStatus)
+		env.Warn("instance %s has SSM ping status %s; the command waits for it until the delivery timeout", p.InstanceID, info.PingStatus)
 	}
 	if p.WorkingDirectory != "" {
 		if err := checkAbsolutePath("working_directory", p.WorkingDirectory, info.PlatformType); err != nil {

@@ -57,7 +57,7 @@ func testConnectivity(ctx context.Context, env *connector.Env, _ testConnectivit
 		}
 	}
 	if env.DefaultS3Bucket == "" {
-		env.Warn("No default_s3_bucket is set: SSM cuts command output at %d characters, and get file needs a bucket; set default_s3_bucket", command.InlineOutputMax)
+		env.Warn("no default_s3_bucket is set: SSM cuts command output at %d characters, and get file needs a bucket; set default_s3_bucket", command.InlineOutputMax)
 	}
 
 	summary := connector.Summary{}

@@ -85,7 +85,7 @@ func TestDescribeInstanceLostConnectionWarns(t *testing.T) {
 	run := runAction(t, sb, "describe_instance", testAsset(sb), map[string]any{"instance_id": "i-0a1b2c3d4e5f60718"})
 	require.Equal(t, 0, run.code, "stdout: %s\nstderr: %s", run.stdout, run.stderr)
 	assert.Equal(t, "2026-11-28 17:42:10", instanceInformation(t, run)["LastPingDateTime"])
-	assert.Contains(t, run.stderr, "warning: Instance i-0a1b2c3d4e5f60718 has ping status ConnectionLost")
+	assert.Contains(t, run.stderr, "warning: instance i-0a1b2c3d4e5f60718 has ping status ConnectionLost")
 }
 
 func TestDescribeInstanceSkipsEmptyPages(t *testing.T) {

@@ -397,6 +397,10 @@ func TestHugeOutputCutWithWarning(t *testing.T) {
 	assert.EqualValues(t, 5<<20, step["StandardOutputSize"], "the size is the whole stream's")
 	assert.Len(t, step["StandardOutputContent"], 4<<20)
 	assert.Contains(t, run.stderr, "holds it whole")
+	// The platform shows the message, not stderr, so the cut is named there.
+	msg := run.result(t).Message
+	assert.Contains(t, msg, "Status: Successfully executed program")
+	assert.Contains(t, msg, "Warning: the stdout of aws:runShellScript on "+linuxInstance+" is 5242880 bytes")
 
 	vaultID := lookupString(run.data(t), "File.vault_id")
 	stored, err := os.ReadFile(filepath.Join(run.vault, vaultID, lookupString(run.data(t), "File.filename")))

@@ -392,7 +392,7 @@ func TestRunDocumentStepsWithoutBucket(t *testing.T) {
 		"wait_seconds":  120,
 	})
 	require.Equal(t, 0, run.code, "stdout: %s\nstderr: %s", run.stdout, run.stderr)
-	assert.Contains(t, run.stderr, "No S3 bucket is set")
+	assert.Contains(t, run.stderr, "no S3 bucket is set")
 
 	steps := documentSteps(t, run.data(t))
 	require.Len(t, steps, 2)

@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -70,6 +72,57 @@ func TestSignalDuringWaitGivesResult(t *testing.T) {
 			assert.Contains(t, msg, "keeps running on the instance")
 			assert.NotContains(t, msg, "context canceled", "no Go error text")
 			assert.Empty(t, vaultFiles(t, vaultDir), "nothing partial in the vault")
+			// The command goes on, so a playbook needs its ID to follow it.
+			commandID, _ := out.ResultData[0].Summary.Get("command_id")
+			assert.NotEmpty(t, commandID, "summary.command_id after a stopped wait")
+			assert.Contains(t, msg, fmt.Sprint(commandID))
 		})
 	}
+}
+
+// A signal while an AWS call is in flight, before any command is sent,
+// gives a plain message rather than the SDK's error text.
+func TestSignalDuringAWSCallMessage(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	sb.Server.Faults().Latency("GetCallerIdentity", time.Minute)
+
+	doc, err := json.Marshal(map[string]any{
+		"identifier": "execute_program",
+		"config":     testAsset(sb),
+		"parameters": []map[string]any{{"instance_id": linuxInstance, "command": "echo hi"}},
+	})
+	require.NoError(t, err)
+	cmd := exec.Command(binaryPath, "--vault-dir", filepath.Join(t.TempDir(), "vault"))
+	cmd.Stdin = bytes.NewReader(doc)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, sb.Env()...)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+
+	// The bucket check reads the account with GetCallerIdentity, after the
+	// instance lookup reports the platform.
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() {
+		if strings.Contains(lines.Text(), "runs Linux") {
+			require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+			break
+		}
+	}
+	for lines.Scan() {
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	require.True(t, errors.As(err, &exit), "the run must fail, got %v", err)
+
+	var out connector.Output
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &out), "stdout: %q", stdout.String())
+	require.Len(t, out.ResultData, 1)
+	msg := out.ResultData[0].Message
+	assert.Contains(t, msg, "cancelled before AWS responded")
+	assert.Contains(t, msg, "the run was cancelled (")
+	assert.NotContains(t, msg, "context canceled")
+	assert.NotContains(t, msg, "operation error")
+	assert.Zero(t, sb.Server.Faults().Calls("SendCommand"))
 }

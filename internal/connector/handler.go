@@ -79,6 +79,7 @@ type Env struct {
 	Now func() time.Time
 
 	redactor *Redactor
+	warnings []string
 }
 
 // Progress writes a line for the person or platform watching the action,
@@ -87,9 +88,12 @@ func (e *Env) Progress(format string, args ...any) {
 	e.Log.Info(fmt.Sprintf(format, args...))
 }
 
-// Warn writes a warning line to standard error.
+// Warn writes a warning line to standard error and adds the warning to the
+// result's message, which the platform shows to playbooks and analysts.
 func (e *Env) Warn(format string, args ...any) {
-	e.Log.Warn(fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	e.Log.Warn(msg)
+	e.warnings = append(e.warnings, msg)
 }
 
 // AddSecret masks value in the result and the logs from now on, such as a

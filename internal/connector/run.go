@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -310,17 +311,40 @@ func (r *run) runOne(ctx context.Context, spec *ActionSpec, handler Handler, env
 		if result.Message == "" {
 			result.Message = err.Error()
 		}
-		if ctx.Err() != nil && !strings.Contains(result.Message, "cancel") {
-			result.Message += " (the run was cancelled)"
+		if ctx.Err() != nil && !strings.Contains(result.Message, "the run was cancelled") {
+			result.Message += "; the run was cancelled (" + context.Cause(ctx).Error() + ")"
 		}
 		r.log.Error(result.Message)
+		result.Message = withWarnings(result.Message, env.warnings)
 		return result
 	}
 	result.Status = StatusSuccess
 	if result.Message == "" {
 		result.Message = result.Summary.message()
 	}
+	result.Message = withWarnings(result.Message, env.warnings)
 	return result
+}
+
+// withWarnings appends the warnings that message does not already contain.
+func withWarnings(message string, warnings []string) string {
+	var add []string
+	for _, w := range warnings {
+		if !strings.Contains(message, w) && !slices.Contains(add, w) {
+			add = append(add, w)
+		}
+	}
+	if len(add) == 0 {
+		return message
+	}
+	label := "Warning: "
+	if len(add) > 1 {
+		label = "Warnings: "
+	}
+	if message != "" {
+		message += ". "
+	}
+	return message + label + strings.Join(add, "; ")
 }
 
 // secretParameterNames returns the parameters of raw whose values are

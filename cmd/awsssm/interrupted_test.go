@@ -1,0 +1,60 @@
+package main
+
+import (
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/awsssm/awsssm/internal/connector"
+	"github.com/awsssm/awsssm/internal/sandbox/sandboxtest"
+)
+
+// When polling fails for good after SendCommand, the command may still run,
+// so the result names it for a playbook to follow.
+func TestExecuteProgramPollingFailureKeepsCommandID(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	sb.Server.Faults().Fail("GetCommandInvocation", "AccessDeniedException", 400, 100)
+
+	run := runAction(t, sb, "execute_program", testAsset(sb), map[string]any{
+		"instance_id": linuxInstance,
+		"command":     "echo hi",
+	})
+	assert.Equal(t, 1, run.code)
+	res := run.result(t)
+	assert.Equal(t, connector.StatusFailed, res.Status)
+	assert.Contains(t, res.Message, "AccessDeniedException")
+	commandID, ok := res.Summary.Get("command_id")
+	require.True(t, ok, "summary.command_id is missing: %s", run.stdout)
+	assert.NotEmpty(t, commandID)
+	data, _ := res.Data[0].(map[string]any)
+	assert.Equal(t, commandID, lookupString(data, "Command.CommandId"))
+}
+
+// A download from S3 that breaks off is reported as such, not as bad
+// base64 content, and leaves nothing in the vault.
+func TestGetFileBrokenDownload(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	content := make([]byte, 1<<20)
+	_, err := rand.Read(content)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "evidence.bin")
+	require.NoError(t, os.WriteFile(path, content, 0o644))
+	sb.Server.Faults().BreakResponse("GetObject", 200_000)
+
+	run := runAction(t, sb, "get_file", testAsset(sb), map[string]any{
+		"instance_id": linuxInstance,
+		"file_path":   path,
+	})
+	assert.Equal(t, 1, run.code)
+	res := run.result(t)
+	assert.Contains(t, res.Message, "failed after")
+	assert.NotContains(t, res.Message, "base64")
+	assert.Contains(t, res.Message, "nothing was stored in the vault")
+	commandID, _ := res.Summary.Get("command_id")
+	assert.NotEmpty(t, commandID, "summary.command_id")
+	assert.Empty(t, vaultFiles(t, run.vault))
+}
