@@ -21,6 +21,12 @@ import (
 	"github.com/awsssm/awsssm/internal/pyliteral"
 )
 
+// Parameter Store's limits on a value's length, in characters.
+const (
+	standardValueLimit = 4096
+	advancedValueLimit = 8192
+)
+
 type addParameterParams struct {
 	Name           string `json:"name"`
 	Description    string `json:"description"`
@@ -59,6 +65,9 @@ func addParameter(ctx context.Context, env *connector.Env, p addParameterParams)
 	}
 	if p.KeyID != "" && !secure {
 		return nil, fmt.Errorf("invalid parameter \"key_id\": a KMS key encrypts SecureString parameters only, and type is %s; leave key_id empty or set type to SecureString", p.Type)
+	}
+	if n := utf8.RuneCountInString(p.Value); n > advancedValueLimit {
+		return nil, fmt.Errorf("invalid parameter \"value\": it is %d characters, more than the maximum of %d for an Advanced tier parameter (%d for a Standard one)", n, advancedValueLimit, standardValueLimit)
 	}
 	tags, err := parseParameterTags(p.Tags)
 	if err != nil {
@@ -133,6 +142,9 @@ func putParameterError(name, region string, p addParameterParams, err error) err
 		lead = fmt.Sprintf("the value does not match allowed_pattern of parameter %s, so it was not written", name)
 	default:
 		lead = fmt.Sprintf("put parameter %s in %s", name, region)
+		if n := utf8.RuneCountInString(p.Value); code == "ValidationException" && n > standardValueLimit {
+			lead += fmt.Sprintf(" (the value is %d characters, more than the %d of a Standard tier parameter; the account's default parameter tier must be Advanced or Intelligent-Tiering for it)", n, standardValueLimit)
+		}
 	}
 	if p.Type == string(types.ParameterTypeSecureString) && quotesPartOf(err.Error(), p.Value) {
 		if code == "" {

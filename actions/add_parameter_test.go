@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -104,4 +105,16 @@ func TestQuotesPartOf(t *testing.T) {
 	assert.True(t, quotesPartOf("the pin is 0042", "0042"), "a short secret counts only whole")
 	assert.False(t, quotesPartOf("the pin is 004", "0042"))
 	assert.False(t, quotesPartOf("anything", ""))
+}
+
+func TestPutParameterErrorHidesQuotedSecureString(t *testing.T) {
+	p := addParameterParams{Value: "correct-horse-battery-staple", Type: "SecureString"}
+	awsErr := &smithy.GenericAPIError{Code: "ValidationException", Message: "Value 'correct-horse-batt...' at 'value' failed to satisfy constraint"}
+
+	err := putParameterError("/soar/pw", "us-east-1", p, awsErr)
+	assert.NotContains(t, err.Error(), "correct-horse")
+	assert.Contains(t, err.Error(), "AWS error ValidationException (its message is left out")
+
+	p.Type = "String"
+	assert.Contains(t, putParameterError("/soar/pw", "us-east-1", p, awsErr).Error(), "correct-horse-batt", "a String value is no secret")
 }

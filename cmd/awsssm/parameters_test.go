@@ -241,21 +241,34 @@ func TestAddParameterSecureStringNeverShown(t *testing.T) {
 	assertNotShown(t, again, secret)
 }
 
-func TestAddParameterSecureStringErrorHidesValuePart(t *testing.T) {
+func TestAddParameterTooLongValueRejectedBeforeSending(t *testing.T) {
 	sb := sandboxtest.Start(t)
-	// Over 8,192 characters, AWS rejects the value with a validation error
-	// that quotes its start, which the mask of the whole value misses.
+	// Over 8,192 characters, AWS would reject the value with a validation
+	// error that quotes its start; the connector refuses it first.
 	secret := randomSecret("long") + strings.Repeat("x", 9000)
 
 	run := runAction(t, sb, "add_parameter", testAsset(sb), map[string]any{
 		"name": "/soar/too-long", "value": secret, "type": "SecureString",
 	})
 	assert.Equal(t, 1, run.code)
-	assert.Contains(t, run.result(t).Message, "its message is left out")
+	assert.Contains(t, run.result(t).Message, fmt.Sprintf(`invalid parameter "value": it is %d characters, more than the maximum of 8192`, len(secret)))
+	assert.Zero(t, sb.Server.Faults().Calls("PutParameter"))
 	for _, part := range []string{secret[:32], secret[:16], secret[5:21]} {
 		assert.NotContains(t, run.stdout, part)
 		assert.NotContains(t, run.stderr, part)
 	}
+}
+
+func TestAddParameterStandardTierLimitExplained(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	// An account whose default tier is Standard rejects 5,000 characters.
+	sb.Server.Faults().Fail("PutParameter", "ValidationException", 400, 1)
+
+	run := runAction(t, sb, "add_parameter", testAsset(sb), map[string]any{
+		"name": "/soar/long", "value": strings.Repeat("v", 5000), "type": "String",
+	})
+	assert.Equal(t, 1, run.code)
+	assert.Contains(t, run.result(t).Message, "the value is 5000 characters, more than the 4096 of a Standard tier parameter")
 }
 
 func TestGetParameterSecureStringMasked(t *testing.T) {
