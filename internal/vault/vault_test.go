@@ -65,8 +65,8 @@ func TestSafeFileNameStaysInsideVault(t *testing.T) {
 
 func TestCreateRemovesStaleIncomingFiles(t *testing.T) {
 	dir := t.TempDir()
-	stale := filepath.Join(dir, ".incoming-stale")
-	fresh := filepath.Join(dir, ".incoming-fresh")
+	stale := filepath.Join(dir, ".incoming-1234")
+	fresh := filepath.Join(dir, ".incoming-5678")
 	for _, p := range []string{stale, fresh} {
 		require.NoError(t, os.WriteFile(p, []byte("partial"), 0o600))
 	}
