@@ -236,7 +236,8 @@ func TestRegionNamesAndCodes(t *testing.T) {
 		assert.Equal(t, 2, run.code, "region %q", bad)
 		assert.Equal(t, connector.StatusFailed, run.out.Status)
 		assert.Contains(t, run.out.Message, bad)
-		assert.Contains(t, run.out.Message, "eu-west-3", "the message lists the valid codes")
+		assert.Contains(t, run.out.Message, "did you mean us-east-1?", "the message guesses the region")
+		assert.NotContains(t, run.out.Message, "eu-west-3", "a guess leaves the list of codes out")
 	}
 }
 

@@ -48,11 +48,18 @@ type Asset struct {
 // parameter set.
 type Request struct {
 	Asset       Asset
-	Credentials string            // the action's credentials parameter, raw text; may be empty
-	Region      string            // the action's region parameter; empty means the asset's
-	Env         map[string]string // environment_variables from the platform (proxy settings)
-	Now         func() time.Time  // nil means time.Now
-	Logger      *slog.Logger      // debug lines; never secrets
+	Credentials string // the action's credentials parameter, raw text; may be empty
+	Region      string // the action's region parameter; empty means the asset's
+	// HasCredentialsParameter is true when the action takes a credentials
+	// parameter, so that the error for an asset without credentials can
+	// suggest it. Test connectivity takes none.
+	HasCredentialsParameter bool
+	Env                     map[string]string // environment_variables from the platform (proxy settings)
+	Now                     func() time.Time  // nil means time.Now
+	// Logger gets debug lines and warnings, never secrets. A run passes the
+	// same logger to every New call, so that a warning about the asset shows
+	// once per run.
+	Logger *slog.Logger
 }
 
 // Clients are the AWS clients of one parameter set.
@@ -143,6 +150,7 @@ func New(ctx context.Context, r Request) (*Clients, error) {
 	endpoint := strings.TrimSpace(r.Asset.EndpointURL)
 	if endpoint != "" {
 		cfg.BaseEndpoint = aws.String(endpoint)
+		warnPlainHTTP(r.Logger, endpoint)
 	}
 
 	// The base credentials, in order of precedence.
@@ -241,8 +249,10 @@ func baseCredentials(ctx context.Context, r Request, now time.Time) (aws.Credent
 		static := credentials.NewStaticCredentialsProvider(strings.TrimSpace(r.Asset.AccessKey), strings.TrimSpace(r.Asset.SecretKey), "")
 		return static, SourceAccessKey, nil
 
-	default:
+	case r.HasCredentialsParameter:
 		return nil, "", &AssetError{Err: errors.New("no credentials: fill in access_key and secret_key, or turn on use_role on an EC2 instance, or pass the credentials parameter")}
+	default:
+		return nil, "", &AssetError{Err: errors.New("no credentials: fill in access_key and secret_key, or turn on use_role on an EC2 instance")}
 	}
 }
 

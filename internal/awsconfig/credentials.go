@@ -46,23 +46,23 @@ const (
 func ParseCredentials(text string) (Credentials, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
-		return Credentials{}, credentialsError("is empty; pass the Credentials object of the assume role output, or leave the parameter out to use the asset's credentials")
+		return Credentials{}, credentialsError("it is empty; pass the Credentials object of the assume role output, or leave the parameter out to use the asset's credentials")
 	}
 
 	value, err := pyliteral.Parse(text)
 	if err != nil {
-		return Credentials{}, credentialsError("cannot be read as JSON or as a Python dict: %w", err)
+		return Credentials{}, credentialsError("it cannot be read as JSON or as a Python dict: %w", err)
 	}
 	// Some platforms encode the object as a JSON string a second time.
 	if inner, ok := value.(string); ok {
 		if value, err = pyliteral.Parse(inner); err != nil {
-			return Credentials{}, credentialsError("is a string whose content cannot be read as JSON or as a Python dict: %w", err)
+			return Credentials{}, credentialsError("it is a string whose content cannot be read as JSON or as a Python dict: %w", err)
 		}
 	}
 
 	object, ok := value.(map[string]any)
 	if !ok {
-		return Credentials{}, credentialsError("must be an object with the keys AccessKeyId, SecretAccessKey, SessionToken and Expiration")
+		return Credentials{}, credentialsError("it must be an object with the keys AccessKeyId, SecretAccessKey, SessionToken and Expiration")
 	}
 	if nested, ok := lookupKey(object, keyCredentials); ok {
 		if object, ok = nested.(map[string]any); !ok {
@@ -99,7 +99,7 @@ func ParseCredentials(text string) (Credentials, error) {
 		missing = nil
 	}
 	if len(missing) > 0 {
-		return Credentials{}, credentialsError("missing %s; pass the Credentials object of the assume role output", strings.Join(missing, " and "))
+		return Credentials{}, credentialsError("missing %s; pass the Credentials object of the assume role output", joinList(missing))
 	}
 
 	if v, ok := lookupKey(object, keyExpiration); ok && v != nil {
@@ -119,15 +119,23 @@ func (c Credentials) CheckFresh(now time.Time) error {
 	at := c.Expiration.UTC().Format("2006-01-02 15:04:05 UTC")
 	switch {
 	case !c.Expiration.After(now):
-		return credentialsError("expired at %s; run the assume role action again to get fresh credentials", at)
+		return credentialsError("the credentials expired at %s; run the assume role action again to get fresh credentials", at)
 	case c.Expiration.Sub(now) < expiryMargin:
-		return credentialsError("expire in less than a minute, at %s; run the assume role action again to get fresh credentials", at)
+		return credentialsError("the credentials expire in less than a minute, at %s; run the assume role action again to get fresh credentials", at)
 	}
 	return nil
 }
 
 func credentialsError(format string, args ...any) error {
 	return &ParameterError{Parameter: "credentials", Err: fmt.Errorf(format, args...)}
+}
+
+// joinList joins words as an English list: "A", "A and B", "A, B and C".
+func joinList(words []string) string {
+	if len(words) <= 1 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 // lookupKey returns the member of object named key, matching the exact name

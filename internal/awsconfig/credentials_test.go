@@ -139,6 +139,7 @@ func TestParseCredentialsRejects(t *testing.T) {
 		{"missing access key", `{` + secret + `, ` + token + `}`, "missing AccessKeyId"},
 		{"missing secret", `{` + key + `, ` + token + `}`, "missing SecretAccessKey"},
 		{"missing both", `{` + token + `}`, "missing AccessKeyId and SecretAccessKey"},
+		{"missing all three", `{}`, "missing AccessKeyId, SecretAccessKey and SessionToken;"},
 		{"empty secret", `{` + key + `, 'SecretAccessKey': '', ` + token + `}`, "missing SecretAccessKey"},
 		{"temporary key without token", `{` + key + `, ` + secret + `}`, "missing SessionToken"},
 		{"number secret", `{` + key + `, 'SecretAccessKey': 12, ` + token + `}`, "SecretAccessKey must be a string"},
@@ -160,7 +161,7 @@ func TestParseCredentialsRejects(t *testing.T) {
 			t.Errorf("%s: error %v is not a *ParameterError for credentials", c.name, err)
 		}
 		msg := err.Error()
-		if !strings.HasPrefix(msg, "credentials parameter: ") {
+		if !strings.HasPrefix(msg, `invalid parameter "credentials": `) {
 			t.Errorf("%s: error %q does not name the parameter", c.name, msg)
 		}
 		if !strings.Contains(msg, c.message) {
@@ -186,7 +187,7 @@ func TestCheckFresh(t *testing.T) {
 		{"61 seconds left", now.Add(61 * time.Second), ""},
 		{"59 seconds left", now.Add(59 * time.Second), "expire in less than a minute, at 2026-12-04 10:00:59 UTC; run the assume role action again"},
 		{"expiring now", now, "expired at 2026-12-04 10:00:00 UTC; run the assume role action again to get fresh credentials"},
-		{"expired", now.Add(-time.Hour), "credentials parameter: expired at 2026-12-04 09:00:00 UTC; run the assume role action again to get fresh credentials"},
+		{"expired", now.Add(-time.Hour), `invalid parameter "credentials": the credentials expired at 2026-12-04 09:00:00 UTC; run the assume role action again to get fresh credentials`},
 		{"expired, other zone", now.Add(-time.Hour).In(time.FixedZone("X", 3600)), "expired at 2026-12-04 09:00:00 UTC"},
 	}
 	for _, c := range cases {

@@ -109,7 +109,7 @@ func TestNewCredentialPrecedence(t *testing.T) {
 }
 
 func TestNewWithoutCredentialSource(t *testing.T) {
-	_, err := New(context.Background(), Request{Asset: Asset{Region: "us-east-1"}})
+	_, err := New(context.Background(), Request{Asset: Asset{Region: "us-east-1"}, HasCredentialsParameter: true})
 	var assetErr *AssetError
 	if !errors.As(err, &assetErr) {
 		t.Fatalf("New = %v, want an *AssetError", err)
@@ -178,7 +178,7 @@ func TestNewRegion(t *testing.T) {
 	if !errors.As(err, &paramErr) || paramErr.Parameter != "region" {
 		t.Fatalf("New with region us-east-1a = %v, want a *ParameterError for region", err)
 	}
-	if !strings.Contains(err.Error(), "region parameter: unknown region \"us-east-1a\"; did you mean us-east-1?") {
+	if !strings.Contains(err.Error(), `invalid parameter "region": unknown region "us-east-1a"; did you mean us-east-1?`) {
 		t.Errorf("error = %q", err)
 	}
 }

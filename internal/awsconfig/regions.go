@@ -112,9 +112,11 @@ func ResolveRegion(name string) (string, error) {
 		return code, nil
 	}
 
+	// The full list of codes is long, so it comes only when there is no
+	// guess.
 	quoted := quoteShort(trimmed)
 	if guess := suggestRegion(trimmed); guess != "" {
-		return "", fmt.Errorf("unknown region %s; did you mean %s? Valid region codes: %s", quoted, guess, strings.Join(regionCodes(), ", "))
+		return "", fmt.Errorf("unknown region %s; did you mean %s?", quoted, guess)
 	}
 	return "", fmt.Errorf("unknown region %s; use a region code or the region's name as the AWS console shows it. Valid region codes: %s", quoted, strings.Join(regionCodes(), ", "))
 }

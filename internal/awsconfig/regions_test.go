@@ -132,8 +132,13 @@ func TestResolveRegionRejects(t *testing.T) {
 			continue
 		}
 		msg := err.Error()
-		if !strings.Contains(msg, "eu-west-3, il-central-1") {
+		// The list of valid codes comes only when there is no guess.
+		listsCodes := strings.Contains(msg, "eu-west-3, il-central-1")
+		if c.suggestion == "" && !listsCodes {
 			t.Errorf("ResolveRegion(%q) error does not list the valid codes: %s", c.input, msg)
+		}
+		if c.suggestion != "" && listsCodes {
+			t.Errorf("ResolveRegion(%q) error lists the valid codes beside its guess: %s", c.input, msg)
 		}
 		hasSuggestion := strings.Contains(msg, "did you mean")
 		switch {

@@ -28,14 +28,15 @@ func (e *AssetError) Unwrap() error { return e.Err }
 
 // ParameterError is a problem with an action parameter (credentials or
 // region), so only its parameter set fails and the connector exits with
-// status 1.
+// status 1. Its message starts like those of the other parameters:
+// invalid parameter "region": ...
 type ParameterError struct {
 	Parameter string
 	Err       error
 }
 
 func (e *ParameterError) Error() string {
-	return e.Parameter + " parameter: " + e.Err.Error()
+	return fmt.Sprintf("invalid parameter %q: %v", e.Parameter, e.Err)
 }
 
 func (e *ParameterError) Unwrap() error { return e.Err }
@@ -65,8 +66,9 @@ const (
 // role_session_name or session_duration.
 //
 // An asset with neither keys nor use_role is valid here, because every
-// action may pass the credentials parameter. New rejects it, with an
-// *AssetError, for a parameter set without that parameter.
+// action but test connectivity may pass the credentials parameter. New
+// rejects it, with an *AssetError, for a parameter set without that
+// parameter.
 func ValidateAsset(a Asset) error {
 	var errs []error
 
@@ -136,7 +138,13 @@ func validateRole(a Asset) []error {
 // parseEndpointURL checks an endpoint_url: an http or https URL with a host
 // and without a user name, password, query or fragment.
 func parseEndpointURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
+	trimmed := strings.TrimSpace(raw)
+	// url.Parse rejects a port such as the placeholder PORT without saying
+	// which part is wrong, so the port is checked first.
+	if port := endpointPort(trimmed); port != "" && !validPort(port) {
+		return nil, fmt.Errorf("invalid: port %s is not a number from 1 to 65535", quoteShort(port))
+	}
+	u, err := url.Parse(trimmed)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, errors.New("invalid: expected an http or https URL such as https://ssm.us-east-1.amazonaws.com")
 	}
@@ -146,10 +154,40 @@ func parseEndpointURL(raw string) (*url.URL, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("invalid: %s has a query or fragment; give the scheme, host and port only", quoteShort(u.Redacted()))
 	}
-	if port := u.Port(); port != "" {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("invalid: port %s is not a number from 1 to 65535", quoteShort(port))
-		}
-	}
 	return u, nil
+}
+
+// endpointPort returns the port of an http or https URL as written, or ""
+// when the URL has none or another scheme.
+func endpointPort(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok || (!strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https")) {
+		return ""
+	}
+	authority := rest
+	if end := strings.IndexAny(authority, "/?#"); end >= 0 {
+		authority = authority[:end]
+	}
+	if at := strings.LastIndex(authority, "@"); at >= 0 {
+		authority = authority[at+1:]
+	}
+	// An IPv6 address has colons of its own inside the brackets.
+	if strings.HasPrefix(authority, "[") {
+		end := strings.Index(authority, "]")
+		if end < 0 {
+			return ""
+		}
+		authority = authority[end+1:]
+	}
+	_, port, _ := strings.Cut(authority, ":")
+	return port
+}
+
+// validPort reports whether port is a decimal number from 1 to 65535.
+func validPort(port string) bool {
+	if len(port) > 5 || strings.Trim(port, "0123456789") != "" {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 1 && n <= 65535
 }
