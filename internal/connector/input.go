@@ -51,6 +51,22 @@ func inputErrorf(format string, args ...any) error {
 	return &InputError{Err: fmt.Errorf(format, args...)}
 }
 
+// utf8BOM is the byte order mark that some Windows tools, Notepad and
+// PowerShell's Out-File -Encoding utf8 among them, write at the start of
+// UTF-8 text. JSON forbids it (RFC 8259, section 8.1), but readers may
+// ignore it.
+const utf8BOM = "\xEF\xBB\xBF"
+
+// trimBOM drops a leading UTF-8 byte order mark from data. It rejects text
+// that starts with a UTF-16 byte order mark, which would otherwise fail as
+// an invalid character.
+func trimBOM(data []byte) ([]byte, error) {
+	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+		return nil, errors.New("the input is UTF-16 text (it starts with a UTF-16 byte order mark); save or send it as UTF-8")
+	}
+	return bytes.TrimPrefix(data, []byte(utf8BOM)), nil
+}
+
 // decodeJSON decodes data into v, keeping numbers exact, and rejects
 // trailing data after the document.
 func decodeJSON(data []byte, v any) error {
@@ -114,6 +130,10 @@ func position(data []byte, offset int64) (line, col int) {
 
 // parseRunDocument reads the connector-run shape.
 func parseRunDocument(data []byte) (*Input, error) {
+	data, err := trimBOM(data)
+	if err != nil {
+		return nil, inputErrorf("standard input: %v", err)
+	}
 	var doc runDocument
 	if err := decodeJSON(data, &doc); err != nil {
 		return nil, inputErrorf("standard input: %v", err)
@@ -193,6 +213,10 @@ func idString(v any) (id string, ok bool) {
 // parseParameterSets reads the short shape's standard input: one parameter
 // object or a list of them. Empty input is one empty parameter set.
 func parseParameterSets(data []byte) ([]map[string]any, error) {
+	data, err := trimBOM(data)
+	if err != nil {
+		return nil, inputErrorf("standard input: %v", err)
+	}
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
 		return []map[string]any{{}}, nil
@@ -218,6 +242,9 @@ func readConfigFile(path string) (map[string]any, error) {
 	data, err := readLimited(path)
 	if err != nil {
 		return nil, inputErrorf("--config: %v", err)
+	}
+	if data, err = trimBOM(data); err != nil {
+		return nil, inputErrorf("--config %s: %v", path, err)
 	}
 	var config map[string]any
 	if err := decodeJSON(data, &config); err != nil {
