@@ -154,7 +154,8 @@ var absentPaths = map[string]map[string]string{
 		// with; Operation belongs to documents such as AWS-RunPatchBaseline.
 		"action_result.data.*.Commands.*.Parameters.Operation": "only commands of patching documents have it",
 		// Targets is empty for commands sent to instance IDs.
-		"action_result.data.*.Commands.*.Targets.*.Key": "only commands sent with targets have it",
+		"action_result.data.*.Commands.*.Targets.*.Key":    "only commands sent with targets have it",
+		"action_result.data.*.Commands.*.Targets.*.Values": "only commands sent with targets have it",
 	},
 	"describe_instance": {
 		// Association fields exist only for instances with State Manager
@@ -283,20 +284,7 @@ func TestEveryDataPathAppearsInRealRun(t *testing.T) {
 			sort.Strings(missing)
 			assert.Empty(t, missing, "data paths that app.json lists but the result lacks")
 
-			// Summaries are the connector's own, so each of their keys must
-			// be declared for playbook authors to find.
-			declared := map[string]bool{}
-			for _, out := range action.Output {
-				declared[out.DataPath] = true
-			}
-			var undeclared []string
-			for path := range present {
-				if strings.HasPrefix(path, "action_result.summary.") && !declared[path] {
-					undeclared = append(undeclared, path)
-				}
-			}
-			sort.Strings(undeclared)
-			assert.Empty(t, undeclared, "summary keys that the result has but app.json does not list")
+			assert.Empty(t, undeclaredPaths(t, action, run.stdout), "data and summary paths that the result has but app.json does not list")
 		})
 	}
 }
@@ -331,4 +319,84 @@ func resultPaths(t *testing.T, stdout string) map[string]bool {
 		walk("action_result", r)
 	}
 	return paths
+}
+
+// openDataPaths are the objects in a result whose keys the caller or AWS
+// chooses, so app.json cannot list every key under them. A path that goes
+// through one of them counts as declared.
+var openDataPaths = map[string]string{
+	".Parameters.":                   "a command's Parameters has one key for each parameter of its document",
+	".ResponseMetadata.HTTPHeaders.": "HTTPHeaders has every header of the response, and AWS and proxies add their own",
+}
+
+// undeclaredPaths returns the data and summary paths of a run's output
+// that app.json does not declare for the action, sorted. Playbook authors
+// find a path only through app.json. A list of scalars is declared
+// without the trailing ".*", as the existing app declared InstanceIds.
+// Empty lists and objects give no path, since they hold nothing to read.
+func undeclaredPaths(t *testing.T, action connector.ActionSpec, stdout string) []string {
+	t.Helper()
+	declared := map[string]bool{}
+	for _, out := range action.Output {
+		declared[out.DataPath] = true
+	}
+
+	var doc struct {
+		ResultData []map[string]any `json:"result_data"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
+
+	undeclared := map[string]bool{}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for key, child := range x {
+				walk(path+"."+key, child)
+			}
+		case []any:
+			for _, child := range x {
+				walk(path+".*", child)
+			}
+		default:
+			path = strings.TrimSuffix(path, ".*")
+			if declared[path] {
+				return
+			}
+			for open := range openDataPaths {
+				if strings.Contains(path, open) {
+					return
+				}
+			}
+			undeclared[path] = true
+		}
+	}
+	for _, result := range doc.ResultData {
+		walk("action_result.data", result["data"])
+		walk("action_result.summary", result["summary"])
+	}
+
+	list := make([]string, 0, len(undeclared))
+	for path := range undeclared {
+		list = append(list, path)
+	}
+	sort.Strings(list)
+	return list
+}
+
+// TestSamplePathsDeclared runs each action's sample input and checks that
+// app.json declares every data and summary path of its results.
+func TestSamplePathsDeclared(t *testing.T) {
+	m := loadManifest(t)
+	for _, action := range m.Actions {
+		t.Run(action.Identifier, func(t *testing.T) {
+			sb := sandboxtest.Start(t)
+			if setup, ok := sampleSetup[action.Identifier]; ok {
+				setup(t, sb)
+			}
+			run := runAction(t, sb, action.Identifier, testAsset(sb), sampleInput(t, action.Identifier)...)
+			require.Equal(t, 0, run.code, "stdout: %s\nstderr: %s", run.stdout, run.stderr)
+			assert.Empty(t, undeclaredPaths(t, action, run.stdout), "data and summary paths that the result has but app.json does not list")
+		})
+	}
 }
