@@ -400,3 +400,24 @@ func TestSamplePathsDeclared(t *testing.T) {
 		})
 	}
 }
+
+// TestManifestDescribesOutputLimits checks that app.json states two facts
+// that the end-to-end tests show. A missing output bucket is created
+// (TestOutputBucketCreatedInRegion), so a misspelled name makes a new
+// bucket. A result contains at most 4 MiB of each output stream
+// (TestHugeOutputCutWithWarning).
+func TestManifestDescribesOutputLimits(t *testing.T) {
+	m := loadManifest(t)
+	assert.Contains(t, m.Configuration["default_s3_bucket"].Description, "missing bucket is created")
+	for _, action := range m.Actions {
+		if param, ok := action.Parameters["output_s3_bucket_name"]; ok {
+			assert.Contains(t, param.Description, "missing bucket is created", "%s: output_s3_bucket_name", action.Identifier)
+		}
+		for _, out := range action.Output {
+			if strings.HasSuffix(out.DataPath, ".StandardOutputContent") {
+				assert.Contains(t, action.Description, "4 MiB", "%s returns command output", action.Identifier)
+				break
+			}
+		}
+	}
+}
