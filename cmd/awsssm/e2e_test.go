@@ -402,6 +402,7 @@ func TestHugeOutputCutWithWarning(t *testing.T) {
 	msg := run.result(t).Message
 	assert.Contains(t, msg, "Status: Successfully executed program")
 	assert.Contains(t, msg, "Warning: the stdout of aws:runShellScript on "+linuxInstance+" is 5242880 bytes")
+	assert.Contains(t, msg, "and so does the vault copy")
 
 	vaultID := lookupString(run.data(t), "File.vault_id")
 	stored, err := os.ReadFile(filepath.Join(run.vault, vaultID, lookupString(run.data(t), "File.filename")))
@@ -477,4 +478,19 @@ func TestInstanceLookupPagesPastEmptyPage(t *testing.T) {
 	})
 	require.Equal(t, 0, run.code, "stdout: %s", run.stdout)
 	assert.Equal(t, "found\n", lookupString(run.data(t), "File.output"))
+}
+
+// Only an action that takes the credentials parameter suggests it when the
+// asset has no credentials.
+func TestNoCredentialsMessagePerAction(t *testing.T) {
+	asset := map[string]any{"region": "us-east-1"}
+	run := runAction(t, nil, "test_connectivity", asset, map[string]any{})
+	assert.Equal(t, 1, run.code)
+	msg := run.result(t).Message
+	assert.Contains(t, msg, "no credentials: fill in access_key and secret_key")
+	assert.NotContains(t, msg, "credentials parameter")
+
+	run = runAction(t, nil, "describe_instance", asset, map[string]any{"instance_id": linuxInstance})
+	assert.Equal(t, 1, run.code)
+	assert.Contains(t, run.result(t).Message, "or pass the credentials parameter")
 }

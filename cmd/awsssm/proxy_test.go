@@ -34,6 +34,7 @@ func TestProxyFromPlatformUnreachable(t *testing.T) {
 	assert.Contains(t, msg, "request to http://sandbox.invalid:8080/ failed after 5 attempts")
 	assert.Contains(t, msg, "127.0.0.1:9", "the proxy from environment_variables was used")
 	assert.Contains(t, msg, "check endpoint_url")
+	assert.Contains(t, msg, "Warning: endpoint_url http://sandbox.invalid:8080 is plain HTTP to a host that is not loopback", "the warning reaches the result")
 	assert.NotContains(t, run.stdout, password)
 	assert.NotContains(t, run.stderr, password)
 }

@@ -150,7 +150,6 @@ func New(ctx context.Context, r Request) (*Clients, error) {
 	endpoint := strings.TrimSpace(r.Asset.EndpointURL)
 	if endpoint != "" {
 		cfg.BaseEndpoint = aws.String(endpoint)
-		warnPlainHTTP(r.Logger, endpoint)
 	}
 
 	// The base credentials, in order of precedence.

@@ -2,18 +2,16 @@ package awsconfig
 
 import (
 	"fmt"
-	"log/slog"
 	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 )
 
-// plainHTTPWarning returns a warning for an endpoint_url that sends requests
+// PlainHTTPWarning returns a warning for an endpoint_url that sends requests
 // unencrypted to another machine. It returns "" for https, and for http to a
 // loopback host, whose traffic does not leave the machine. endpoint must have
 // passed parseEndpointURL.
-func plainHTTPWarning(endpoint string) string {
+func PlainHTTPWarning(endpoint string) string {
 	u, err := url.Parse(strings.TrimSpace(endpoint))
 	if err != nil || u.Scheme != "http" || isLoopbackHost(u.Hostname()) {
 		return ""
@@ -31,28 +29,4 @@ func isLoopbackHost(host string) bool {
 	}
 	addr, err := netip.ParseAddr(host)
 	return err == nil && addr.IsLoopback()
-}
-
-// warnedEndpoints contains a warnedKey for each logger and endpoint that
-// have had the plain HTTP warning. A run passes one logger to every New
-// call, so the run warns once, however many credentials and Regions its
-// parameter sets use.
-var warnedEndpoints sync.Map
-
-type warnedKey struct {
-	log      *slog.Logger
-	endpoint string
-}
-
-// warnPlainHTTP logs the plain HTTP warning for endpoint, unless log has had
-// it already. A nil log gets nothing.
-func warnPlainHTTP(log *slog.Logger, endpoint string) {
-	warning := plainHTTPWarning(endpoint)
-	if log == nil || warning == "" {
-		return
-	}
-	if _, warned := warnedEndpoints.LoadOrStore(warnedKey{log, endpoint}, true); warned {
-		return
-	}
-	log.Warn(warning)
 }

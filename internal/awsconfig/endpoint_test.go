@@ -1,59 +1,13 @@
 package awsconfig
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 )
 
-// newWarnLogger returns a logger that keeps warnings and errors in buf.
-func newWarnLogger(buf *bytes.Buffer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-func TestNewWarnsOnceAboutPlainHTTP(t *testing.T) {
-	// New sends nothing for an asset with an access key and no role_arn, and
-	// a .invalid host never resolves anyway.
-	asset := validAsset()
-	asset.EndpointURL = "http://ssm.warn-once.invalid:4566"
-	var buf bytes.Buffer
-	logger := newWarnLogger(&buf)
-
-	// Two parameter sets of one run, with different Regions, share a logger.
-	for _, region := range []string{"us-east-1", "eu-west-3"} {
-		if _, err := New(context.Background(), Request{Asset: asset, Region: region, Logger: logger}); err != nil {
-			t.Fatalf("New with region %s: %v", region, err)
-		}
-	}
-
-	log := buf.String()
-	want := "endpoint_url http://ssm.warn-once.invalid:4566 is plain HTTP to a host that is not loopback"
-	if n := strings.Count(log, want); n != 1 {
-		t.Errorf("log has the warning %d times, want once:\n%s", n, log)
-	}
-	if !strings.Contains(log, "level=WARN") {
-		t.Errorf("the warning is not at level WARN:\n%s", log)
-	}
-	for _, word := range []string{"session token", "unencrypted", "use https"} {
-		if !strings.Contains(log, word) {
-			t.Errorf("the warning does not say %q:\n%s", word, log)
-		}
-	}
-
-	// Another run has another logger and gets the warning again.
-	var other bytes.Buffer
-	if _, err := New(context.Background(), Request{Asset: asset, Logger: newWarnLogger(&other)}); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(other.String(), want) {
-		t.Errorf("a second logger got no warning:\n%s", other.String())
-	}
-}
-
-func TestNewNoWarningForSafeEndpoints(t *testing.T) {
+func TestPlainHTTPWarningSafeEndpoints(t *testing.T) {
 	for _, endpoint := range []string{
 		"",
 		"http://127.0.0.1:4566",
@@ -65,15 +19,8 @@ func TestNewNoWarningForSafeEndpoints(t *testing.T) {
 		"https://ssm.us-east-1.amazonaws.com",
 		"https://10.1.2.3:4566",
 	} {
-		asset := validAsset()
-		asset.EndpointURL = endpoint
-		var buf bytes.Buffer
-		if _, err := New(context.Background(), Request{Asset: asset, Logger: newWarnLogger(&buf)}); err != nil {
-			t.Errorf("New with endpoint_url %q: %v", endpoint, err)
-			continue
-		}
-		if buf.Len() != 0 {
-			t.Errorf("endpoint_url %q gave a warning:\n%s", endpoint, buf.String())
+		if got := PlainHTTPWarning(endpoint); got != "" {
+			t.Errorf("PlainHTTPWarning(%q) = %q, want none", endpoint, got)
 		}
 	}
 }
@@ -93,12 +40,12 @@ func TestPlainHTTPWarningHosts(t *testing.T) {
 		"https://ssm.eu-west-3.amazonaws.com": false,
 	}
 	for endpoint, want := range cases {
-		got := plainHTTPWarning(endpoint)
+		got := PlainHTTPWarning(endpoint)
 		if (got != "") != want {
-			t.Errorf("plainHTTPWarning(%q) = %q, want a warning: %v", endpoint, got, want)
+			t.Errorf("PlainHTTPWarning(%q) = %q, want a warning: %v", endpoint, got, want)
 		}
 		if want && !strings.Contains(got, endpoint) {
-			t.Errorf("plainHTTPWarning(%q) = %q, which does not name the endpoint", endpoint, got)
+			t.Errorf("PlainHTTPWarning(%q) = %q, which does not name the endpoint", endpoint, got)
 		}
 	}
 }

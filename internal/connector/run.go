@@ -290,11 +290,15 @@ func (r *run) runOne(ctx context.Context, spec *ActionSpec, handler Handler, env
 
 	credentials, _ := params[credentialsParameter].(string)
 	region, _ := params["region"].(string)
-	env.AWS, err = clients.get(ctx, credentials, region)
+	_, hasCredentials := spec.Parameters[credentialsParameter]
+	env.AWS, err = clients.get(ctx, credentials, region, hasCredentials)
 	if err != nil {
 		result.Message = err.Error()
 		r.log.Error(result.Message)
 		return result
+	}
+	if warning := awsconfig.PlainHTTPWarning(clients.asset.EndpointURL); warning != "" {
+		env.Warn("%s", warning)
 	}
 
 	outcome, err := handler.Run(ctx, env, params)
@@ -460,7 +464,7 @@ func newClientCache(asset awsconfig.Asset, env map[string]string, now func() tim
 	return &clientCache{asset: asset, env: env, now: now, log: log, clients: map[[2]string]*awsconfig.Clients{}}
 }
 
-func (c *clientCache) get(ctx context.Context, credentials, region string) (*awsconfig.Clients, error) {
+func (c *clientCache) get(ctx context.Context, credentials, region string, hasCredentialsParameter bool) (*awsconfig.Clients, error) {
 	key := [2]string{credentials, region}
 	if cl, ok := c.clients[key]; ok {
 		return cl, nil
@@ -472,6 +476,8 @@ func (c *clientCache) get(ctx context.Context, credentials, region string) (*aws
 		Env:         c.env,
 		Now:         c.now,
 		Logger:      c.log,
+
+		HasCredentialsParameter: hasCredentialsParameter,
 	})
 	if err != nil {
 		return nil, err
