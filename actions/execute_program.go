@@ -140,8 +140,12 @@ func executeProgram(ctx context.Context, env *connector.Env, p executeProgramPar
 	// that playbooks of the earlier app read.
 	file := map[string]any{}
 	var outputs []stepOutput
+	option := vaultOff
+	if p.SaveOutputToVault {
+		option = vaultOn
+	}
 	for i, step := range inv.Steps {
-		out, records, err := readStep(ctx, env, engine, sent.CommandID, inv, step, p.SaveOutputToVault)
+		out, records, err := readStep(ctx, env, engine, sent.CommandID, inv, step, option)
 		if err != nil {
 			// The command ran, so report that with what is known of its result.
 			summary.Set("status", "Command ran, output not read")
@@ -200,22 +204,40 @@ func reorder(s connector.Summary) connector.Summary {
 	return out
 }
 
+// vaultOption is what an action offers for storing command output in the
+// vault, which decides the advice of a truncation warning.
+type vaultOption int
+
+const (
+	noVaultOption vaultOption = iota // the action has no save_output_to_vault
+	vaultOff                         // save_output_to_vault is false
+	vaultOn                          // save_output_to_vault is true
+)
+
 // warnTruncated warns where the whole stream is when the result contains
 // only part of it.
-func warnTruncated(env *connector.Env, instanceID string, step command.Step, stream string, text command.StreamText, bucket string) {
+func warnTruncated(env *connector.Env, instanceID string, step command.Step, stream string, text command.StreamText, option vaultOption) {
+	var also string
+	switch option {
+	case vaultOff:
+		also = " (save_output_to_vault would store it whole too)"
+	case vaultOn:
+		also = ", and so does the vault copy"
+	}
 	switch {
 	case !text.Truncated:
 	case text.S3Key != "":
-		env.Warn("the %s of %s on %s is %d bytes; the result holds the first %d, and s3://%s/%s holds it whole (save_output_to_vault stores it whole too)",
-			stream, step.Name, instanceID, text.Size, maxTextBytes, bucket, text.S3Key)
+		env.Warn("the %s of %s on %s is %d bytes; the result holds the first %d, and s3://%s/%s holds it whole%s",
+			stream, step.Name, instanceID, text.Size, maxTextBytes, step.Bucket, text.S3Key, also)
 	default:
 		env.Warn("SSM cut the %s of %s on %s at %d characters; set an S3 bucket for the whole output", stream, step.Name, instanceID, command.InlineOutputMax)
 	}
 }
 
 // readStep reads both streams of a step, storing each in the vault when
-// asked. Empty streams are not stored.
-func readStep(ctx context.Context, env *connector.Env, engine *command.Engine, commandID string, inv command.Invocation, step command.Step, save bool) (stepOutput, map[string]vault.Record, error) {
+// the option is on. Empty streams are not stored.
+func readStep(ctx context.Context, env *connector.Env, engine *command.Engine, commandID string, inv command.Invocation, step command.Step, option vaultOption) (stepOutput, map[string]vault.Record, error) {
+	save := option == vaultOn
 	out := stepOutput{step: step}
 	records := map[string]vault.Record{}
 
@@ -249,7 +271,7 @@ func readStep(ctx context.Context, env *connector.Env, engine *command.Engine, c
 		} else {
 			out.stderr = text
 		}
-		warnTruncated(env, inv.InstanceID, step, stream, text, step.Bucket)
+		warnTruncated(env, inv.InstanceID, step, stream, text, option)
 
 		if w == nil {
 			continue

@@ -216,7 +216,7 @@ func awaitDocument(ctx context.Context, env *connector.Env, engine *command.Engi
 	// Each step of a multi-step document has its own output objects.
 	outputs := make([]stepOutput, 0, len(inv.Steps))
 	for _, step := range inv.Steps {
-		out, _, err := readStep(ctx, env, engine, sent.CommandID, inv, step, false)
+		out, _, err := readStep(ctx, env, engine, sent.CommandID, inv, step, noVaultOption)
 		if err != nil {
 			return "Command output not read", err
 		}

@@ -421,3 +421,21 @@ func TestRunDocumentWaitRunsOut(t *testing.T) {
 	commandID, _ := summaryValue(t, res, "command_id").(string)
 	assert.Equal(t, lookupString(run.data(t), "Command.CommandId"), commandID)
 }
+
+// Run document has no save_output_to_vault, so its truncation warning
+// does not suggest that parameter.
+func TestRunDocumentTruncationWarning(t *testing.T) {
+	sb := sandboxtest.Start(t)
+
+	run := runAction(t, sb, "run_document", testAsset(sb), map[string]any{
+		"instance_id":   linuxInstance,
+		"document_name": "AWS-RunShellScript",
+		"parameters":    `{"commands": ["head -c 5000000 /dev/zero | tr '\\0' e >&2"]}`,
+		"wait_seconds":  120,
+	})
+	require.Equal(t, 0, run.code, "stdout: %s\nstderr: %s", run.stdout, run.stderr)
+	msg := run.result(t).Message
+	assert.Contains(t, msg, "Warning: the stderr of aws:runShellScript on "+linuxInstance+" is 5000000 bytes")
+	assert.Contains(t, msg, "holds it whole")
+	assert.NotContains(t, msg, "save_output_to_vault")
+}
