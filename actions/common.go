@@ -63,8 +63,8 @@ func resolvePlatform(ctx context.Context, env *connector.Env, instanceID, given 
 	if err != nil {
 		return "", err
 	}
-	if info.PingStatus != types.PingStatusOnline {
-		env.Warn("instance %s has SSM ping status %s; the command waits for it until the delivery timeout", instanceID, info.PingStatus)
+	if err := checkReachable(env, instanceID, info); err != nil {
+		return "", err
 	}
 	if given != "" {
 		return types.PlatformType(given), nil
@@ -253,4 +253,18 @@ func sentSummary(commandID string) connector.Summary {
 	summary.Set("status", "Command sent, no result yet")
 	summary.Set("command_id", commandID)
 	return summary
+}
+
+// checkReachable fails for an Inactive instance, to which SendCommand
+// sends nothing, and warns for one whose agent lost its connection, where
+// the command waits until the agent is back or the delivery timeout ends.
+func checkReachable(env *connector.Env, instanceID string, info *types.InstanceInformation) error {
+	switch info.PingStatus {
+	case types.PingStatusOnline:
+	case types.PingStatusInactive:
+		return fmt.Errorf("instance %s has SSM ping status Inactive, so SSM sends it no commands; check that the instance is running and that its SSM Agent is registered", instanceID)
+	default:
+		env.Warn("instance %s has SSM ping status %s; the command waits for it until the delivery timeout", instanceID, info.PingStatus)
+	}
+	return nil
 }

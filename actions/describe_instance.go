@@ -67,7 +67,11 @@ func describeInstance(ctx context.Context, env *connector.Env, p describeInstanc
 		if info.LastPingDateTime != nil {
 			lastPing = awsdata.FormatTime(*info.LastPingDateTime) + " UTC"
 		}
-		env.Warn("instance %s has ping status %s; SSM last heard from its agent at %s, and commands sent to it wait until it is back or their delivery timeout ends", id, info.PingStatus, lastPing)
+		consequence := "commands sent to it wait until it is back or their delivery timeout ends"
+		if info.PingStatus == types.PingStatusInactive {
+			consequence = "SSM sends it no commands"
+		}
+		env.Warn("instance %s has ping status %s; SSM last heard from its agent at %s, and %s", id, info.PingStatus, lastPing, consequence)
 	}
 
 	summary := connector.Summary{}

@@ -229,8 +229,10 @@ func warnTruncated(env *connector.Env, instanceID string, step command.Step, str
 	case text.S3Key != "":
 		env.Warn("the %s of %s on %s is %d bytes; the result holds the first %d, and s3://%s/%s holds it whole%s",
 			stream, step.Name, instanceID, text.Size, maxTextBytes, step.Bucket, text.S3Key, also)
+	case option == vaultOn:
+		env.Warn("SSM cut the %s of %s on %s at 24,000 characters, so the vault has no copy of it; set an S3 bucket for the whole output", stream, step.Name, instanceID)
 	default:
-		env.Warn("SSM cut the %s of %s on %s at %d characters; set an S3 bucket for the whole output", stream, step.Name, instanceID, command.InlineOutputMax)
+		env.Warn("SSM cut the %s of %s on %s at 24,000 characters; set an S3 bucket for the whole output", stream, step.Name, instanceID)
 	}
 }
 
@@ -276,7 +278,9 @@ func readStep(ctx context.Context, env *connector.Env, engine *command.Engine, c
 		if w == nil {
 			continue
 		}
-		if w.Size() == 0 {
+		// An empty stream is not stored, and neither is the start of one
+		// that SSM cut: the vault contains whole files only.
+		if w.Size() == 0 || (text.Truncated && text.S3Key == "") {
 			w.Abort()
 			continue
 		}

@@ -121,8 +121,8 @@ func runDocument(ctx context.Context, env *connector.Env, p runDocumentParams) (
 	if err != nil {
 		return nil, err
 	}
-	if info.PingStatus != types.PingStatusOnline {
-		env.Warn("instance %s has SSM ping status %s; the command waits for it until the delivery timeout", p.InstanceID, info.PingStatus)
+	if err := checkReachable(env, p.InstanceID, info); err != nil {
+		return nil, err
 	}
 	if p.WorkingDirectory != "" {
 		if err := checkAbsolutePath("working_directory", p.WorkingDirectory, info.PlatformType); err != nil {

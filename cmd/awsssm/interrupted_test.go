@@ -58,3 +58,50 @@ func TestGetFileBrokenDownload(t *testing.T) {
 	assert.NotEmpty(t, commandID, "summary.command_id")
 	assert.Empty(t, vaultFiles(t, run.vault))
 }
+
+// SendCommand sends nothing to an Inactive instance, so the action fails
+// before sending instead of promising that the command waits.
+func TestInactiveInstanceFailsBeforeSending(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	const inactive = "i-0deadbeef00000001"
+
+	for _, action := range []string{"execute_program", "run_document"} {
+		t.Run(action, func(t *testing.T) {
+			params := map[string]any{"instance_id": inactive, "command": "id"}
+			if action == "run_document" {
+				params = map[string]any{"instance_id": inactive, "document_name": "AWS-RunShellScript", "parameters": `{"commands": ["id"]}`}
+			}
+			run := runAction(t, sb, action, testAsset(sb), params)
+			assert.Equal(t, 1, run.code)
+			msg := run.result(t).Message
+			assert.Contains(t, msg, "ping status Inactive, so SSM sends it no commands")
+			assert.NotContains(t, msg, "waits for it")
+		})
+	}
+	assert.Zero(t, sb.Server.Faults().Calls("SendCommand"))
+
+	run := runAction(t, sb, "describe_instance", testAsset(sb), map[string]any{"instance_id": inactive})
+	assert.Equal(t, 0, run.code)
+	msg := run.result(t).Message
+	assert.Contains(t, msg, "SSM sends it no commands")
+	assert.NotContains(t, msg, "wait until it is back")
+}
+
+// Without a bucket SSM returns only the first 24,000 characters, and the
+// vault contains whole files only.
+func TestInlineCutOutputNotStoredInVault(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	asset := testAsset(sb)
+	delete(asset, "default_s3_bucket")
+
+	run := runAction(t, sb, "execute_program", asset, map[string]any{
+		"instance_id":          linuxInstance,
+		"command":              `head -c 30000 /dev/zero | tr '\0' a; echo err >&2`,
+		"save_output_to_vault": true,
+	})
+	require.Equal(t, 0, run.code, "stderr: %s", run.stderr)
+	assert.Contains(t, run.result(t).Message, "SSM cut the stdout of aws:runShellScript on "+linuxInstance+" at 24,000 characters, so the vault has no copy of it")
+	files := vaultFiles(t, run.vault)
+	require.Len(t, files, 1, "only the whole stderr is stored")
+	assert.Contains(t, files[0], "-stderr.txt")
+}
