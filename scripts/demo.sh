@@ -10,10 +10,46 @@ demo=$PWD/.demo
 rm -rf "$demo"
 mkdir -p "$demo/vault" "$demo/evidence"
 
+# Stop the sandbox on every way out. After a signal trap runs, the shell
+# resumes the script, so each signal trap exits with the status that the
+# signal would give (128 + its number), and exit runs the EXIT trap. The
+# traps are set before the sandbox starts, so no signal can come between.
+sandbox_pid=
+watchdog_pid=
+stop_sandbox() {
+    if [ -n "$watchdog_pid" ]; then
+        kill "$watchdog_pid" 2>/dev/null || true
+    fi
+    if [ -n "$sandbox_pid" ]; then
+        kill "$sandbox_pid" 2>/dev/null || true
+        wait "$sandbox_pid" 2>/dev/null || true
+    fi
+}
+trap stop_sandbox EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 141' PIPE
+trap 'exit 143' TERM
+
 # Start the sandbox; its first line on stdout is endpoint=http://127.0.0.1:PORT.
 bin/awsssm-sandbox --addr 127.0.0.1:0 --state-dir "$demo/sandbox" >"$demo/sandbox.out" 2>"$demo/sandbox.log" &
 sandbox_pid=$!
-trap 'kill "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true' EXIT INT TERM
+
+# No trap runs when this script is killed with SIGKILL, so a watchdog checks
+# every second that the script is still alive and stops the sandbox when it
+# is not. It ignores HUP, INT and QUIT, which a closed terminal, Ctrl-C and
+# Ctrl-\ send to the whole process group, so that it outlives the script.
+# Its output goes to /dev/null, so it keeps no pipe open and a reader such
+# as `make demo | less` sees the end of the output when the script ends.
+script_pid=$$
+(
+    trap '' HUP INT QUIT
+    while kill -0 "$script_pid" 2>/dev/null; do
+        sleep 1
+    done
+    kill "$sandbox_pid" 2>/dev/null
+) </dev/null >/dev/null 2>&1 &
+watchdog_pid=$!
 
 endpoint=
 tries=0
