@@ -24,6 +24,8 @@ type Faults struct {
 	failures          map[string]failure
 	latency           map[string]time.Duration
 	breakAfter        map[string]int64
+	stallAfter        map[string]int64
+	stalled           map[string]int
 	calls             map[string]int
 	imdsTokenNoAnswer bool
 	imdsTokenStatus   int
@@ -56,6 +58,9 @@ type arrival struct {
 	// response body.
 	cut      bool
 	cutAfter int64
+	// stall, when set, holds the response after cutAfter bytes until the
+	// client gives up, instead of dropping the connection.
+	stall bool
 }
 
 // Throttle makes the next n calls of op fail with the service's throttling
@@ -124,6 +129,36 @@ func (f *Faults) BreakResponse(op string, after int64) {
 	f.breakAfter[op] = max(after, 0)
 }
 
+// StallResponse makes the next call of op send only the first after bytes
+// of its response body, then send nothing more until the client gives up,
+// as a download that hangs does. It applies once. Stalled reports when
+// the response has reached that point.
+func (f *Faults) StallResponse(op string, after int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stallAfter == nil {
+		f.stallAfter = map[string]int64{}
+	}
+	f.stallAfter[op] = max(after, 0)
+}
+
+// Stalled returns how many responses of op have stopped at the point that
+// StallResponse set.
+func (f *Faults) Stalled(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stalled[op]
+}
+
+func (f *Faults) markStalled(op string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stalled == nil {
+		f.stalled = map[string]int{}
+	}
+	f.stalled[op]++
+}
+
 // IMDSTokenNoAnswer makes the IMDSv2 token request (PUT /latest/api/token)
 // hang until the client gives up, as it does in EC2 when the metadata hop
 // limit drops the response before it reaches a container.
@@ -172,6 +207,10 @@ func (f *Faults) arrive(op string) arrival {
 	if after, ok := f.breakAfter[op]; ok {
 		delete(f.breakAfter, op)
 		a.cut, a.cutAfter = true, after
+	}
+	if after, ok := f.stallAfter[op]; ok {
+		delete(f.stallAfter, op)
+		a.cut, a.cutAfter, a.stall = true, after, true
 	}
 	switch {
 	case f.throttle[op] > 0:

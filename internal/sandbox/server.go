@@ -344,6 +344,15 @@ func (s *Server) applyFaults(w *responseRecorder, in *inbound) bool {
 	}
 	if fault.cut {
 		w.cutAfter = &fault.cutAfter
+		if fault.stall {
+			w.stall = func() {
+				s.faults.markStalled(in.operation)
+				select {
+				case <-in.r.Context().Done():
+				case <-s.stop:
+				}
+			}
+		}
 	}
 
 	var apiErr *APIError
@@ -456,6 +465,9 @@ type responseRecorder struct {
 	// connection is dropped (Faults.BreakResponse).
 	cutAfter *int64
 	written  int64
+	// stall, when set, runs at the cut and returns when the connection may
+	// be dropped (Faults.StallResponse).
+	stall func()
 }
 
 func (rec *responseRecorder) WriteHeader(status int) {
@@ -479,6 +491,9 @@ func (rec *responseRecorder) Write(p []byte) (int, error) {
 		rec.written += int64(n)
 		if f, ok := rec.ResponseWriter.(http.Flusher); ok {
 			f.Flush()
+		}
+		if rec.stall != nil {
+			rec.stall()
 		}
 		panic(http.ErrAbortHandler)
 	}
