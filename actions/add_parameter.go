@@ -21,7 +21,11 @@ import (
 	"github.com/awsssm/awsssm/internal/pyliteral"
 )
 
-// Parameter Store's limits on a value's length, in characters.
+// Parameter Store's limits on a value: 4 KB for a Standard tier parameter
+// and 8 KB for an Advanced one. AWS's error message counts characters.
+// NOTE: whether AWS counts a multi-byte character as one or by its bytes is
+// not verified. The check before sending counts characters, so it never
+// rejects a value that AWS accepts.
 const (
 	standardValueLimit = 4096
 	advancedValueLimit = 8192
@@ -142,8 +146,9 @@ func putParameterError(name, region string, p addParameterParams, err error) err
 		lead = fmt.Sprintf("the value does not match allowed_pattern of parameter %s, so it was not written", name)
 	default:
 		lead = fmt.Sprintf("put parameter %s in %s", name, region)
-		if n := utf8.RuneCountInString(p.Value); code == "ValidationException" && n > standardValueLimit {
-			lead += fmt.Sprintf(" (the value is %d characters, more than the %d of a Standard tier parameter; the account's default parameter tier must be Advanced or Intelligent-Tiering for it)", n, standardValueLimit)
+		if code == "ValidationException" && len(p.Value) > standardValueLimit {
+			lead += fmt.Sprintf(" (the value is %d characters and %d bytes; Parameter Store limits a value to %d for a Standard tier parameter and %d for an Advanced one, and the account's default parameter tier decides which applies)",
+				utf8.RuneCountInString(p.Value), len(p.Value), standardValueLimit, advancedValueLimit)
 		}
 	}
 	if p.Type == string(types.ParameterTypeSecureString) && quotesPartOf(err.Error(), p.Value) {

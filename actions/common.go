@@ -115,7 +115,10 @@ func outputBucket(ctx context.Context, env *connector.Env, engine *command.Engin
 // 100-character limit cut it.
 func commandComment(env *connector.Env, user string) string {
 	comment, cut := command.Comment(user, env.ContainerID)
-	if cut {
+	switch {
+	case cut && env.ContainerID != "":
+		env.Warn("the comment with its prefix \"SOAR container %s: \" is longer than SSM's %d characters, so it was cut to: %s", env.ContainerID, command.MaxCommentLength, comment)
+	case cut:
 		env.Warn("the comment is longer than SSM's %d characters, so it was cut to: %s", command.MaxCommentLength, comment)
 	}
 	return comment

@@ -212,6 +212,9 @@ func receiveFile(ctx context.Context, env *connector.Env, engine *command.Engine
 	// Read one byte more than announced, to notice a file that grew.
 	decoded := io.LimitReader(base64.NewDecoder(base64.StdEncoding, r), size+1)
 	if _, err := io.Copy(w, decoded); err != nil {
+		if ctx.Err() != nil {
+			return vault.Record{}, fmt.Errorf("download of s3://%s/%s stopped after %d bytes", step.Bucket, key, src.n)
+		}
 		if src.err != nil {
 			return vault.Record{}, fmt.Errorf("download of s3://%s/%s failed after %d bytes: %w", step.Bucket, key, src.n, command.Explain(src.err))
 		}

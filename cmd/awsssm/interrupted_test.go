@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -104,4 +105,17 @@ func TestInlineCutOutputNotStoredInVault(t *testing.T) {
 	files := vaultFiles(t, run.vault)
 	require.Len(t, files, 1, "only the whole stderr is stored")
 	assert.Contains(t, files[0], "-stderr.txt")
+}
+
+// A comment within SSM's 100 characters is cut only because of the SOAR
+// container prefix, and the warning says so.
+func TestCommentCutByContainerPrefix(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	run := runAction(t, sb, "execute_program", testAsset(sb), map[string]any{
+		"instance_id": linuxInstance,
+		"command":     "true",
+		"comment":     strings.Repeat("c", 100),
+	})
+	require.Equal(t, 0, run.code, "stderr: %s", run.stderr)
+	assert.Contains(t, run.result(t).Message, `Warning: the comment with its prefix "SOAR container 345: " is longer than SSM's 100 characters`)
 }

@@ -268,7 +268,21 @@ func TestAddParameterStandardTierLimitExplained(t *testing.T) {
 		"name": "/soar/long", "value": strings.Repeat("v", 5000), "type": "String",
 	})
 	assert.Equal(t, 1, run.code)
-	assert.Contains(t, run.result(t).Message, "the value is 5000 characters, more than the 4096 of a Standard tier parameter")
+	assert.Contains(t, run.result(t).Message, "the value is 5000 characters and 5000 bytes; Parameter Store limits a value to 4096 for a Standard tier parameter")
+
+	// 4,000 characters of three bytes each pass the check before sending;
+	// the sandbox counts bytes and rejects them with a message that quotes
+	// the value, which stays hidden while the limits are still explained.
+	secret := strings.Repeat("€", 4000)
+	run = runAction(t, sb, "add_parameter", testAsset(sb), map[string]any{
+		"name": "/soar/euros", "value": secret, "type": "SecureString",
+	})
+	assert.Equal(t, 1, run.code)
+	msg := run.result(t).Message
+	assert.Contains(t, msg, "the value is 4000 characters and 12000 bytes")
+	assert.Contains(t, msg, "its message is left out")
+	assert.NotContains(t, run.stdout, "€€€")
+	assert.NotContains(t, run.stderr, "€€€")
 }
 
 func TestGetParameterSecureStringMasked(t *testing.T) {

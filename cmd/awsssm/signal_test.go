@@ -68,7 +68,7 @@ func TestSignalDuringWaitGivesResult(t *testing.T) {
 			require.NoError(t, json.Unmarshal(stdout.Bytes(), &out), "stdout: %q", stdout.String())
 			require.Len(t, out.ResultData, 1)
 			msg := out.ResultData[0].Message
-			assert.Contains(t, msg, "the run was cancelled")
+			assert.Contains(t, msg, "the run was cancelled ("+sig.String()+" signal received)")
 			assert.Contains(t, msg, "keeps running on the instance")
 			assert.NotContains(t, msg, "context canceled", "no Go error text")
 			assert.Empty(t, vaultFiles(t, vaultDir), "nothing partial in the vault")
@@ -125,4 +125,52 @@ func TestSignalDuringAWSCallMessage(t *testing.T) {
 	assert.NotContains(t, msg, "context canceled")
 	assert.NotContains(t, msg, "operation error")
 	assert.Zero(t, sb.Server.Faults().Calls("SendCommand"))
+}
+
+// A signal in the middle of a get file download says the download stopped,
+// names the signal, and leaves nothing in the vault.
+func TestSignalDuringDownload(t *testing.T) {
+	sb := sandboxtest.Start(t)
+	path := filepath.Join(t.TempDir(), "evidence.bin")
+	require.NoError(t, os.WriteFile(path, bytes.Repeat([]byte("evidence"), 128<<10), 0o644))
+	sb.Server.Faults().StallResponse("GetObject", 100_000)
+
+	doc, err := json.Marshal(map[string]any{
+		"identifier": "get_file",
+		"config":     testAsset(sb),
+		"parameters": []map[string]any{{"instance_id": linuxInstance, "file_path": path}},
+	})
+	require.NoError(t, err)
+	vaultDir := filepath.Join(t.TempDir(), "vault")
+	cmd := exec.Command(binaryPath, "--vault-dir", vaultDir)
+	cmd.Stdin = bytes.NewReader(doc)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, sb.Env()...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Start())
+
+	deadline := time.Now().Add(30 * time.Second)
+	for sb.Server.Faults().Stalled("GetObject") == 0 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("the download never reached the stall; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	require.True(t, errors.As(err, &exit), "the run must fail, got %v", err)
+
+	var out connector.Output
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &out), "stdout: %q", stdout.String())
+	require.Len(t, out.ResultData, 1)
+	msg := out.ResultData[0].Message
+	assert.Contains(t, msg, "stopped after")
+	assert.Contains(t, msg, "the run was cancelled (terminated signal received)")
+	assert.NotContains(t, msg, "before AWS responded", "AWS had responded")
+	commandID, _ := out.ResultData[0].Summary.Get("command_id")
+	assert.NotEmpty(t, commandID)
+	assert.Empty(t, vaultFiles(t, vaultDir))
 }

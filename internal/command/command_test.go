@@ -151,3 +151,10 @@ func TestTrimPartialRune(t *testing.T) {
 	assert.Equal(t, []byte("ab"), trimPartialRune([]byte("ab")))
 	assert.Equal(t, []byte{}, trimPartialRune([]byte{}))
 }
+
+func TestPendingLabel(t *testing.T) {
+	assert.Equal(t, "InProgress", pendingLabel("InProgress", "Pending", nil))
+	assert.Equal(t, "not yet visible", pendingLabel("", "", nil))
+	assert.Equal(t, "InProgress, no longer listed", pendingLabel("", "InProgress", nil))
+	assert.Equal(t, "poll failed", pendingLabel("", "InProgress", errors.New("connection refused")))
+}

@@ -115,7 +115,7 @@ func (e *Engine) Wait(ctx context.Context, sent *Sent, instanceIDs []string, wai
 			}
 			e.reportStatus(statuses, instanceIDs[0], status)
 			if !Final(status) {
-				pending = append(pending, fmt.Sprintf("%s (%s)", instanceIDs[0], statusOrWaiting(status)))
+				pending = append(pending, fmt.Sprintf("%s (%s)", instanceIDs[0], pendingLabel(status, statuses[instanceIDs[0]], err)))
 			}
 		} else {
 			seen, err := e.pollList(ctx, sent.CommandID)
@@ -129,7 +129,7 @@ func (e *Engine) Wait(ctx context.Context, sent *Sent, instanceIDs []string, wai
 				status := seen[id]
 				e.reportStatus(statuses, id, status)
 				if !Final(status) {
-					pending = append(pending, fmt.Sprintf("%s (%s)", id, statusOrWaiting(status)))
+					pending = append(pending, fmt.Sprintf("%s (%s)", id, pendingLabel(status, statuses[id], err)))
 				}
 			}
 		}
@@ -148,7 +148,7 @@ func (e *Engine) Wait(ctx context.Context, sent *Sent, instanceIDs []string, wai
 				now.Sub(start).Round(time.Second), strings.Join(pending, ", "))
 		}
 		if err := delay.sleep(ctx, deadline.Sub(e.now())); err != nil {
-			return nil, stoppedWaiting(sent.CommandID, err)
+			return nil, stoppedWaiting(ctx, sent.CommandID)
 		}
 	}
 }
@@ -206,10 +206,16 @@ func isTransient(err error) bool {
 // stoppedWaiting explains that the run ended before the command did, which
 // SSM does not notice: the command goes on running on the instance. The
 // cause stays reachable with errors.Is but is not repeated in Go's words.
-func stoppedWaiting(commandID string, cause error) error {
+func stoppedWaiting(ctx context.Context, commandID string) error {
+	cause := ctx.Err()
 	reason := "the run was cancelled"
 	if errors.Is(cause, context.DeadlineExceeded) {
 		reason = "the run's time ran out"
+	}
+	// A signal is the usual cause, and its text ("terminated signal
+	// received") names it for the analyst.
+	if why := context.Cause(ctx); why != nil && why != cause {
+		reason += " (" + why.Error() + ")"
 	}
 	return &stoppedError{
 		msg: fmt.Sprintf("stopped waiting for command %s because %s; the command keeps running on the instance, so follow it with list commands (command_id %s)",
@@ -226,11 +232,19 @@ type stoppedError struct {
 func (e *stoppedError) Error() string { return e.msg }
 func (e *stoppedError) Unwrap() error { return e.cause }
 
-func statusOrWaiting(status string) string {
-	if status == "" {
-		return "not yet visible"
+// pendingLabel names the state of an invocation that is not final: its
+// status, "poll failed" when the last poll got no usable response, the last
+// status seen when SSM no longer lists it, or "not yet visible".
+func pendingLabel(status, lastSeen string, pollErr error) string {
+	switch {
+	case pollErr != nil:
+		return "poll failed"
+	case status != "":
+		return status
+	case lastSeen != "":
+		return lastSeen + ", no longer listed"
 	}
-	return status
+	return "not yet visible"
 }
 
 func (e *Engine) reportStatus(seen map[string]string, instanceID, status string) {
@@ -257,7 +271,7 @@ func (e *Engine) pollOne(ctx context.Context, commandID, instanceID string) (str
 	case ErrorCode(err) == "InvalidPluginName":
 		return "", err
 	case ctx.Err() != nil:
-		return "", stoppedWaiting(commandID, ctx.Err())
+		return "", stoppedWaiting(ctx, commandID)
 	}
 	return "", fmt.Errorf("get command invocation %s on %s: %w", commandID, instanceID, Explain(err))
 }

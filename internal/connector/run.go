@@ -338,17 +338,14 @@ func withWarnings(message string, warnings []string) string {
 			add = append(add, w)
 		}
 	}
-	if len(add) == 0 {
-		return message
+	// Each warning gets its own label, because warnings contain semicolons.
+	for _, w := range add {
+		if message != "" {
+			message += ". "
+		}
+		message += "Warning: " + w
 	}
-	label := "Warning: "
-	if len(add) > 1 {
-		label = "Warnings: "
-	}
-	if message != "" {
-		message += ". "
-	}
-	return message + label + strings.Join(add, "; ")
+	return message
 }
 
 // secretParameterNames returns the parameters of raw whose values are
