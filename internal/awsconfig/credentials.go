@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/awsssm/awsssm/internal/pyliteral"
 )
@@ -40,9 +41,11 @@ const (
 // has. Key names match case-insensitively. The Expiration may be an ISO 8601
 // string, a number of seconds since the Unix epoch (milliseconds when it is
 // above 1e11), or a Python datetime. An ISO 8601 string without a UTC offset
-// is read as UTC, the zone in which this connector writes times. The strings
-// are kept byte for byte. Errors are *ParameterError values and contain no
-// secret.
+// is read as UTC, the zone in which this connector writes times. The
+// AccessKeyId is trimmed of surrounding white space, and the SecretAccessKey
+// and SessionToken are kept byte for byte. A line break or other control
+// character in any of the three is rejected. Errors are *ParameterError
+// values and contain no secret.
 func ParseCredentials(text string) (Credentials, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
@@ -102,6 +105,27 @@ func ParseCredentials(text string) (Credentials, error) {
 		return Credentials{}, credentialsError("missing %s; pass the Credentials object of the assume role output", joinList(missing))
 	}
 
+	// AWS issues no keys or tokens with control characters. In the access
+	// key ID or the session token, one makes the request header invalid, so
+	// every request would fail only after all its retries. The values are
+	// secret, so the message names only the keys.
+	var invalidKeys []string
+	for _, field := range []struct{ key, value string }{
+		{keyAccessKeyID, c.AccessKeyID},
+		{keySecretAccessKey, c.SecretAccessKey},
+		{keySessionToken, c.SessionToken},
+	} {
+		if containsControlCharacter(field.value) {
+			invalidKeys = append(invalidKeys, field.key)
+		}
+	}
+	switch {
+	case len(invalidKeys) == 1:
+		return Credentials{}, credentialsError("key %s contains a line break or control character; pass the Credentials object of the assume role output unchanged", invalidKeys[0])
+	case len(invalidKeys) > 1:
+		return Credentials{}, credentialsError("keys %s contain a line break or control character; pass the Credentials object of the assume role output unchanged", joinList(invalidKeys))
+	}
+
 	if v, ok := lookupKey(object, keyExpiration); ok && v != nil {
 		if c.Expiration, err = parseExpiration(v); err != nil {
 			return Credentials{}, credentialsError("key Expiration %w", err)
@@ -128,6 +152,13 @@ func (c Credentials) CheckFresh(now time.Time) error {
 
 func credentialsError(format string, args ...any) error {
 	return &ParameterError{Parameter: "credentials", Err: fmt.Errorf(format, args...)}
+}
+
+// containsControlCharacter reports whether s contains a Unicode control
+// character: a line break, tab, NUL, DEL or any other of U+0000 to U+001F and
+// U+007F to U+009F.
+func containsControlCharacter(s string) bool {
+	return strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // joinList joins words as an English list: "A", "A and B", "A, B and C".

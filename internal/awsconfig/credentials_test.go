@@ -60,13 +60,14 @@ func TestParseCredentialsPythonDict(t *testing.T) {
 func TestParseCredentialsShapes(t *testing.T) {
 	body := `"AccessKeyId": "` + tempAccessKeyID + `", "SecretAccessKey": "` + exampleSecretAccessKey + `", "SessionToken": "` + tempSessionToken + `"`
 	cases := map[string]string{
-		"object":                  `{` + body + `}`,
-		"wrapped":                 `{"Credentials": {` + body + `}, "AssumedRoleUser": {}}`,
-		"double encoded":          `"{` + strings.ReplaceAll(body, `"`, `\"`) + `}"`,
-		"lower-case keys":         `{"accesskeyid": "` + tempAccessKeyID + `", "secretAccessKey": "` + exampleSecretAccessKey + `", "sessionToken": "` + tempSessionToken + `"}`,
-		"surrounding space":       "\n  {" + body + "}\t\n",
-		"null expiration":         `{` + body + `, "Expiration": null}`,
-		"python without datetime": `{'AccessKeyId': '` + tempAccessKeyID + `', 'SecretAccessKey': '` + exampleSecretAccessKey + `', 'SessionToken': '` + tempSessionToken + `'}`,
+		"object":                    `{` + body + `}`,
+		"wrapped":                   `{"Credentials": {` + body + `}, "AssumedRoleUser": {}}`,
+		"double encoded":            `"{` + strings.ReplaceAll(body, `"`, `\"`) + `}"`,
+		"lower-case keys":           `{"accesskeyid": "` + tempAccessKeyID + `", "secretAccessKey": "` + exampleSecretAccessKey + `", "sessionToken": "` + tempSessionToken + `"}`,
+		"surrounding space":         "\n  {" + body + "}\t\n",
+		"null expiration":           `{` + body + `, "Expiration": null}`,
+		"python without datetime":   `{'AccessKeyId': '` + tempAccessKeyID + `', 'SecretAccessKey': '` + exampleSecretAccessKey + `', 'SessionToken': '` + tempSessionToken + `'}`,
+		"access key in line breaks": `{"AccessKeyId": "\n` + tempAccessKeyID + `\r\n", "SecretAccessKey": "` + exampleSecretAccessKey + `", "SessionToken": "` + tempSessionToken + `"}`,
 	}
 	for name, text := range cases {
 		c, err := ParseCredentials(text)
@@ -149,6 +150,14 @@ func TestParseCredentialsRejects(t *testing.T) {
 		{"negative epoch", `{` + key + `, ` + secret + `, ` + token + `, 'Expiration': -5}`, "positive number of seconds"},
 		{"local time zone", `{` + key + `, ` + secret + `, ` + token + `, 'Expiration': datetime.datetime(2030, 1, 1, tzinfo=tzlocal())}`, "cannot be mapped to UTC"},
 		{"other zone name", `{` + key + `, ` + secret + `, ` + token + `, 'Expiration': '2030-01-01 00:00:00 CET'}`, "is not an ISO 8601 time"},
+		{"header in token", `{` + key + `, ` + secret + `, 'SessionToken': '` + tempSessionToken + `\r\nX-Injected: 1'}`, "key SessionToken contains a line break or control character; pass the Credentials object"},
+		{"line break ending secret", `{"AccessKeyId": "` + tempAccessKeyID + `", "SecretAccessKey": "` + exampleSecretAccessKey + `\n", "SessionToken": "` + tempSessionToken + `"}`, "key SecretAccessKey contains a line break or control character"},
+		{"secret and token", `{` + key + `, 'SecretAccessKey': 'X\n', 'SessionToken': 'T\r\nX-Injected: 1'}`, "keys SecretAccessKey and SessionToken contain a line break or control character"},
+		{"all three", `{'AccessKeyId': 'ASIA\nX', 'SecretAccessKey': 'X\0', 'SessionToken': 'T\x7f'}`, "keys AccessKeyId, SecretAccessKey and SessionToken contain a line break"},
+		{"escape in access key", `{'AccessKeyId': 'ASIAIOSFODNN7\x1bEXAMPLE', ` + secret + `, ` + token + `}`, "key AccessKeyId contains a line break or control character"},
+		{"tab in token", `{` + key + `, ` + secret + `, 'SessionToken': '` + tempSessionToken[:20] + `\t` + tempSessionToken[20:] + `'}`, "key SessionToken contains a line break or control character"},
+		{"C1 control in secret", `{"AccessKeyId": "` + tempAccessKeyID + `", "SecretAccessKey": "` + exampleSecretAccessKey[:20] + `\u0085` + exampleSecretAccessKey[20:] + `", "SessionToken": "` + tempSessionToken + `"}`, "key SecretAccessKey contains a line break or control character"},
+		{"NUL in long-term secret", `{'AccessKeyId': '` + exampleAccessKeyID + `', 'SecretAccessKey': '` + exampleSecretAccessKey + `\x00'}`, "key SecretAccessKey contains a line break or control character"},
 	}
 	for _, c := range cases {
 		_, err := ParseCredentials(c.text)
@@ -167,7 +176,7 @@ func TestParseCredentialsRejects(t *testing.T) {
 		if !strings.Contains(msg, c.message) {
 			t.Errorf("%s: error %q does not contain %q", c.name, msg, c.message)
 		}
-		for _, secret := range []string{exampleSecretAccessKey, tempSessionToken, exampleSecretAccessKey[:10], tempSessionToken[:10]} {
+		for _, secret := range []string{exampleSecretAccessKey, tempSessionToken, exampleSecretAccessKey[:10], tempSessionToken[:10], "X-Injected"} {
 			if strings.Contains(msg, secret) {
 				t.Errorf("%s: error %q contains a secret", c.name, msg)
 			}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // AssetError is a problem with the asset configuration, so no parameter set
@@ -112,7 +113,9 @@ func validateKeys(a Asset) []error {
 		return []error{assetError("access_key", "missing while secret_key is set; fill in both or neither")}
 	case accessKey != "" && !accessKeyIDPattern.MatchString(accessKey):
 		return []error{assetError("access_key", "invalid: an access key ID is 16 to 128 letters and digits, such as AKIAIOSFODNN7EXAMPLE")}
-	case strings.ContainsAny(secretKey, " \t\r\n"):
+	case containsControlCharacter(secretKey):
+		return []error{assetError("secret_key", "invalid: it contains a line break or control character; paste the secret access key again")}
+	case strings.ContainsFunc(secretKey, unicode.IsSpace):
 		return []error{assetError("secret_key", "invalid: it contains white space; paste the secret access key again")}
 	}
 	return nil

@@ -59,6 +59,12 @@ func TestValidateAssetRejects(t *testing.T) {
 		{"secret key only", func(a *Asset) { a.AccessKey = "" }, "access_key", "missing while secret_key is set"},
 		{"short access key", func(a *Asset) { a.AccessKey = "AKIA" }, "access_key", "16 to 128 letters and digits"},
 		{"space in secret", func(a *Asset) { a.SecretKey = "abc def" }, "secret_key", "white space"},
+		{"no-break space in secret", func(a *Asset) { a.SecretKey = "abc\u00a0def" }, "secret_key", "white space"},
+		{"line break in secret", func(a *Asset) { a.SecretKey = "abc\r\nX-Injected: 1" }, "secret_key", "invalid: it contains a line break or control character; paste"},
+		{"NUL in secret", func(a *Asset) { a.SecretKey = exampleSecretAccessKey + "\x00" }, "secret_key", "line break or control character"},
+		{"DEL in secret", func(a *Asset) { a.SecretKey = "abc\x7fdef" }, "secret_key", "line break or control character"},
+		{"line break in access key", func(a *Asset) { a.AccessKey = "AKIAIOSFODNN7\nEXAMPLE" }, "access_key", "16 to 128 letters and digits"},
+		{"escape in access key", func(a *Asset) { a.AccessKey = "AKIAIOSFODNN7\x1bEXAMPLE" }, "access_key", "16 to 128 letters and digits"},
 		{"ftp endpoint", func(a *Asset) { a.EndpointURL = "ftp://127.0.0.1" }, "endpoint_url", "http or https URL"},
 		{"endpoint without scheme", func(a *Asset) { a.EndpointURL = "ssm.us-east-1.amazonaws.com" }, "endpoint_url", "http or https URL"},
 		{"endpoint with password", func(a *Asset) { a.EndpointURL = "https://user:hunter2@127.0.0.1" }, "endpoint_url", "user name or password"},
@@ -92,6 +98,12 @@ func TestValidateAssetRejects(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("%s: error %q contains the endpoint's password", c.name, err)
+		}
+		if secret := strings.TrimSpace(a.SecretKey); len(secret) > 3 && strings.Contains(err.Error(), secret) {
+			t.Errorf("%s: error %q contains the secret key", c.name, err)
+		}
+		if strings.Contains(err.Error(), "X-Injected") {
+			t.Errorf("%s: error %q contains part of the secret key", c.name, err)
 		}
 	}
 }
