@@ -278,8 +278,8 @@ func readStep(ctx context.Context, env *connector.Env, engine *command.Engine, c
 		if w == nil {
 			continue
 		}
-		// An empty stream is not stored, and neither is the start of one
-		// that SSM cut: the vault contains whole files only.
+		// The vault contains whole files only, so an empty stream is not
+		// stored, and neither is a stream that SSM cut.
 		if w.Size() == 0 || (text.Truncated && text.S3Key == "") {
 			w.Abort()
 			continue

@@ -40,7 +40,7 @@ sandbox_pid=$!
 # is not. It ignores HUP, INT and QUIT, which a closed terminal, Ctrl-C and
 # Ctrl-\ send to the whole process group, so that it outlives the script.
 # Its output goes to /dev/null, so it keeps no pipe open and a reader such
-# as `make demo | less` sees the end of the output when the script ends.
+# as `make demo | less` gets the end of the output when the script ends.
 script_pid=$$
 (
     trap '' HUP INT QUIT

@@ -108,7 +108,7 @@ func TestInlineCutOutputNotStoredInVault(t *testing.T) {
 }
 
 // A comment within SSM's 100 characters is cut only because of the SOAR
-// container prefix, and the warning says so.
+// container prefix, and the warning names the prefix.
 func TestCommentCutByContainerPrefix(t *testing.T) {
 	sb := sandboxtest.Start(t)
 	run := runAction(t, sb, "execute_program", testAsset(sb), map[string]any{

@@ -270,9 +270,9 @@ func TestAddParameterStandardTierLimitExplained(t *testing.T) {
 	assert.Equal(t, 1, run.code)
 	assert.Contains(t, run.result(t).Message, "the value is 5000 characters and 5000 bytes; Parameter Store limits a value to 4096 for a Standard tier parameter")
 
-	// 4,000 characters of three bytes each pass the check before sending;
-	// the sandbox counts bytes and rejects them with a message that quotes
-	// the value, which stays hidden while the limits are still explained.
+	// 4,000 characters of three bytes each pass the check before sending.
+	// The sandbox counts bytes, so it rejects them with a message that
+	// quotes the value. That message stays hidden, but the limits are shown.
 	secret := strings.Repeat("€", 4000)
 	run = runAction(t, sb, "add_parameter", testAsset(sb), map[string]any{
 		"name": "/soar/euros", "value": secret, "type": "SecureString",

@@ -134,8 +134,8 @@ func TestSignalDuringAWSCallMessage(t *testing.T) {
 	assert.Zero(t, sb.Server.Faults().Calls("SendCommand"))
 }
 
-// A signal in the middle of a get file download says the download stopped,
-// names the signal, and leaves nothing in the vault.
+// A signal in the middle of a get file download gives a message that the
+// download stopped and names the signal, and leaves nothing in the vault.
 func TestSignalDuringDownload(t *testing.T) {
 	sb := sandboxtest.Start(t)
 	path := filepath.Join(t.TempDir(), "evidence.bin")

@@ -56,10 +56,7 @@ type Request struct {
 	HasCredentialsParameter bool
 	Env                     map[string]string // environment_variables from the platform (proxy settings)
 	Now                     func() time.Time  // nil means time.Now
-	// Logger gets debug lines and warnings, never secrets. A run passes the
-	// same logger to every New call, so that a warning about the asset shows
-	// once per run.
-	Logger *slog.Logger
+	Logger                  *slog.Logger      // debug lines; never secrets
 }
 
 // Clients are the AWS clients of one parameter set.
@@ -248,10 +245,12 @@ func baseCredentials(ctx context.Context, r Request, now time.Time) (aws.Credent
 		static := credentials.NewStaticCredentialsProvider(strings.TrimSpace(r.Asset.AccessKey), strings.TrimSpace(r.Asset.SecretKey), "")
 		return static, SourceAccessKey, nil
 
-	case r.HasCredentialsParameter:
-		return nil, "", &AssetError{Err: errors.New("no credentials: fill in access_key and secret_key, or turn on use_role on an EC2 instance, or pass the credentials parameter")}
 	default:
-		return nil, "", &AssetError{Err: errors.New("no credentials: fill in access_key and secret_key, or turn on use_role on an EC2 instance")}
+		msg := "no credentials: fill in access_key and secret_key, or turn on use_role on an EC2 instance"
+		if r.HasCredentialsParameter {
+			msg += ", or pass the credentials parameter"
+		}
+		return nil, "", &AssetError{Err: errors.New(msg)}
 	}
 }
 

@@ -47,9 +47,9 @@ type Engine struct {
 	// PollStart and PollMax bound the wait between two polls: 100 ms and 3 s
 	// when zero.
 	PollStart, PollMax time.Duration
-	// OutageLimit is how long a wait goes on polling while SSM does not
-	// answer (network errors, HTTP 5xx) before it gives up: 2 minutes when
-	// zero. The command was sent, so a short outage should not end the run.
+	// OutageLimit is how long a wait goes on polling while polls fail with
+	// network errors or HTTP 5xx, before it gives up: 2 minutes when zero.
+	// The command was sent, so a short outage should not end the run.
 	OutageLimit time.Duration
 	// AccountID is the caller's account, the expected owner of output
 	// buckets. When empty, it is read with GetCallerIdentity on first need.

@@ -110,8 +110,8 @@ func TestReadStreamMissingObjectIsEmpty(t *testing.T) {
 func TestWaitOutlastsAShortOutage(t *testing.T) {
 	e, sb, log := newTestEngine(t)
 	sent := sendEcho(t, e)
-	// Seven HTTP 500s: the first poll fails after the SDK's 5 attempts, the
-	// next gets two more 500s and then an answer.
+	// Seven HTTP 500s: the first poll fails after the SDK's 5 attempts, and
+	// the next gets two more 500s and then a response.
 	sb.Server.Faults().ServerError("GetCommandInvocation", 7)
 
 	invocations, err := e.Wait(context.Background(), sent, []string{testInstance}, time.Minute)

@@ -214,8 +214,8 @@ func stoppedWaiting(ctx context.Context, commandID string) error {
 	}
 	// A signal is the usual cause, and its text ("terminated signal
 	// received") names it for the analyst.
-	if why := context.Cause(ctx); why != nil && why != cause {
-		reason += " (" + why.Error() + ")"
+	if cancelCause := context.Cause(ctx); cancelCause != nil && cancelCause != cause {
+		reason += " (" + cancelCause.Error() + ")"
 	}
 	return &stoppedError{
 		msg: fmt.Sprintf("stopped waiting for command %s because %s; the command keeps running on the instance, so follow it with list commands (command_id %s)",

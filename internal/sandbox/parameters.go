@@ -619,6 +619,21 @@ func underPath(name, path string, recursive bool) bool {
 	return recursive || !strings.Contains(rest, "/")
 }
 
+// parameterPage returns the page of the parameters that pass every filter,
+// by name, and the token of the next page. The caller holds st.mu.
+func (st *ssmState) parameterPage(operation string, filters []parameterFilter, limit int, token *string) ([]*parameter, *string, error) {
+	matched := st.sortedParameters(filters)
+	names := make([]string, len(matched))
+	for i, p := range matched {
+		names[i] = p.Name
+	}
+	page, err := st.paginate(operation, names, limit, token)
+	if err != nil {
+		return nil, nil, err
+	}
+	return matched[page.Lo:page.Hi], page.NextToken, nil
+}
+
 // sortedParameters returns the parameters that pass every filter, by name.
 func (st *ssmState) sortedParameters(filters []parameterFilter) []*parameter {
 	var matched []*parameter
@@ -673,13 +688,7 @@ func (s *Server) getParametersByPath(ctx context.Context, call *ssmCall) (any, e
 	st.mu.Lock()
 	defer st.mu.Unlock()
 
-	matched := st.sortedParameters(filters)
-
-	keys := make([]string, len(matched))
-	for i, p := range matched {
-		keys[i] = p.Name
-	}
-	page, err := st.paginate("GetParametersByPath", keys, limit, in.NextToken)
+	matched, next, err := st.parameterPage("GetParametersByPath", filters, limit, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -688,8 +697,8 @@ func (s *Server) getParametersByPath(ctx context.Context, call *ssmCall) (any, e
 	out := struct {
 		Parameters []wireParameter `json:"Parameters"`
 		NextToken  *string         `json:"NextToken,omitempty"`
-	}{Parameters: []wireParameter{}, NextToken: page.NextToken}
-	for _, p := range matched[page.Lo:page.Hi] {
+	}{Parameters: []wireParameter{}, NextToken: next}
+	for _, p := range matched {
 		out.Parameters = append(out.Parameters, st.wireParameter(p, p.latest(), "", call.Region, s.accountID(), decrypt))
 	}
 	return out, nil
@@ -763,21 +772,15 @@ func (s *Server) describeParameters(ctx context.Context, call *ssmCall) (any, er
 	st.mu.Lock()
 	defer st.mu.Unlock()
 
-	matched := st.sortedParameters(filters)
-
-	keys := make([]string, len(matched))
-	for i, p := range matched {
-		keys[i] = p.Name
-	}
-	page, err := st.paginate("DescribeParameters", keys, limit, in.NextToken)
+	matched, next, err := st.parameterPage("DescribeParameters", filters, limit, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
 	out := struct {
 		Parameters []wireParameterMetadata `json:"Parameters"`
 		NextToken  *string                 `json:"NextToken,omitempty"`
-	}{Parameters: []wireParameterMetadata{}, NextToken: page.NextToken}
-	for _, p := range matched[page.Lo:page.Hi] {
+	}{Parameters: []wireParameterMetadata{}, NextToken: next}
+	for _, p := range matched {
 		v := p.latest()
 		out.Parameters = append(out.Parameters, wireParameterMetadata{
 			Name:             p.Name,

@@ -158,7 +158,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 	w.sha2.Write(p[:n])
 	w.size += int64(n)
 
-	// On a slow link data can sit in the buffer for long, so the
+	// On a slow link, data can sit in the buffer for a long time, so the
 	// modification time is set here to keep other runs from taking the
 	// file as stale.
 	if now := time.Now(); now.Sub(w.touched) > touchInterval {
